@@ -1,0 +1,125 @@
+"""Database connections: the embedded default server, engines, and loading SQL files."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+from matcher.errors import ConfigError, DatabaseUnavailable
+from matcher.settings import SQL_DIR, Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_DATABASE = "matcher"
+
+
+def embedded_server_url(pgdata: Path, database: str = EMBEDDED_DATABASE) -> str:
+    """Start (or reuse) the embedded PostgreSQL in ``pgdata`` and return a psycopg2 URL to it.
+
+    The server keeps running after this process exits so the next command reuses it in
+    milliseconds; ``database`` is created on first use.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
+        import pgserver
+
+        try:
+            pgdata.parent.mkdir(parents=True, exist_ok=True)
+            server = pgserver.get_server(pgdata, cleanup_mode=None)
+        except Exception as exc:  # pgserver raises bare exceptions of many kinds
+            raise DatabaseUnavailable(
+                f"could not start the embedded PostgreSQL in {pgdata}: {exc}; "
+                "set MATCHER_DATABASE_URL to use another server"
+            ) from None
+    socket_dir = make_url(server.get_uri()).query["host"]
+    admin = f"postgresql+psycopg2://postgres@/postgres?host={socket_dir}"
+    create_database_if_missing(admin, database)
+    return f"postgresql+psycopg2://postgres@/{database}?host={socket_dir}"
+
+
+def create_database_if_missing(admin_url: str, database: str) -> None:
+    """Create ``database`` on the server of ``admin_url`` unless it exists."""
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": database}
+            )
+            if not exists:
+                conn.exec_driver_sql(f'CREATE DATABASE "{database}"')
+    finally:
+        engine.dispose()
+
+
+@cache
+def _embedded_url_for(pgdata: Path) -> str:
+    return embedded_server_url(pgdata)
+
+
+def database_url(settings: Settings | None = None) -> str:
+    """The URL matcher uses: ``MATCHER_DATABASE_URL`` or the embedded server's."""
+    settings = settings or get_settings()
+    if settings.database_url:
+        return settings.database_url
+    return _embedded_url_for(settings.pgdata_dir)
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """Create an engine for ``url`` (default: :func:`database_url`) and check it connects."""
+    url = url or database_url()
+    try:
+        engine = sa.create_engine(url, pool_pre_ping=True)
+    except Exception as exc:
+        raise ConfigError(f"cannot use database URL: {exc}") from None
+    check_connection(engine)
+    return engine
+
+
+def describe(engine: Engine) -> str:
+    """The URL of ``engine`` without its password, for messages."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def check_connection(engine: Engine) -> None:
+    """Raise :class:`DatabaseUnavailable` with a one-line reason if ``engine`` cannot connect."""
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except sa.exc.OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseUnavailable(f"cannot connect to {describe(engine)}: {reason}") from None
+
+
+@contextmanager
+def raw_connection(engine: Engine) -> Iterator:
+    """A psycopg2 connection from ``engine``'s pool, for COPY; committed on success."""
+    conn = engine.raw_connection()
+    try:
+        yield conn.driver_connection
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        conn.close()
+
+
+@cache
+def sql_text(name: str) -> str:
+    """The text of ``sql/<name>``; every query matcher runs lives in such a file."""
+    path = SQL_DIR / name
+    if not path.is_file():
+        raise FileNotFoundError(f"missing SQL file {path}")
+    return path.read_text()
+
+
+def sql(name: str) -> sa.TextClause:
+    """``sql/<name>`` as a SQLAlchemy text clause, to run with bound ``:parameters``."""
+    return sa.text(sql_text(name))

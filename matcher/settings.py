@@ -1,0 +1,103 @@
+"""All configuration in one place, read from environment variables by :func:`get_settings`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from matcher.errors import ConfigError
+
+#: Repository root (the package is installed in editable mode; alembic/ and sql/ live here).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SQL_DIR = PROJECT_ROOT / "sql"
+ALEMBIC_DIR = PROJECT_ROOT / "alembic"
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime settings.
+
+    Attributes
+    ----------
+    database_url:
+        SQLAlchemy URL of the PostgreSQL database, normalised to psycopg2; ``None`` means
+        "use the embedded server in ``data_dir / 'pgdata'``".
+    data_dir:
+        Folder for the embedded database and reports (``MATCHER_DATA_DIR``, default ``.matcher``).
+    log_level:
+        Logging level name (``MATCHER_LOG_LEVEL``, default ``INFO``).
+    keep_batches:
+        How many published recommendation batches to keep (``MATCHER_KEEP_BATCHES``, default 7).
+    """
+
+    database_url: str | None
+    data_dir: Path
+    log_level: str = "INFO"
+    keep_batches: int = 7
+
+    @property
+    def pgdata_dir(self) -> Path:
+        return self.data_dir / "pgdata"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+
+def normalise_database_url(url: str) -> str:
+    """Return ``url`` with the psycopg2 driver, the one driver matcher uses.
+
+    ``postgres://`` and ``postgresql://`` (which SQLAlchemy 2.1 maps to psycopg 3) become
+    ``postgresql+psycopg2://``. Anything that is not a PostgreSQL URL is a :class:`ConfigError`.
+    """
+    raw = url.strip()
+    if raw.startswith("postgres://"):
+        raw = "postgresql://" + raw[len("postgres://") :]
+    try:
+        parsed = make_url(raw)
+    except ArgumentError as exc:
+        raise ConfigError(
+            f"MATCHER_DATABASE_URL is not a valid database URL ({exc}); "
+            "expected e.g. postgresql://user@host:5432/dbname"
+        ) from None
+    if parsed.get_backend_name() != "postgresql":
+        raise ConfigError(
+            f"MATCHER_DATABASE_URL must point to PostgreSQL, got '{parsed.get_backend_name()}'"
+        )
+    if parsed.get_driver_name() not in ("psycopg2", "psycopg"):
+        raise ConfigError(f"unsupported PostgreSQL driver '{parsed.get_driver_name()}'")
+    return parsed.set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
+
+
+def _int_env(name: str, default: int, minimum: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got '{raw}'") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def get_settings() -> Settings:
+    """Build :class:`Settings` from the environment, validating every value."""
+    url = os.environ.get("MATCHER_DATABASE_URL") or None
+    level = os.environ.get("MATCHER_LOG_LEVEL", "INFO").upper()
+    if level not in LOG_LEVELS:
+        choices = ", ".join(LOG_LEVELS)
+        raise ConfigError(f"MATCHER_LOG_LEVEL must be one of {choices}, got '{level}'")
+    return Settings(
+        database_url=normalise_database_url(url) if url else None,
+        data_dir=Path(os.environ.get("MATCHER_DATA_DIR") or PROJECT_ROOT / ".matcher").resolve(),
+        log_level=level,
+        keep_batches=_int_env("MATCHER_KEEP_BATCHES", 7, 1),
+    )
