@@ -242,3 +242,38 @@ recommendation_feedback = sa.Table(
     sa.Index("ix_feedback_mentor_shown", "mentor_id", "shown_at"),
     sa.Index("ix_feedback_batch", "batch_id"),
 )
+
+# Ground truth of synthetic worlds (revision 0002); evaluation reads it, nothing else does.
+TRUTH_SCHEMA = "synthetic_truth"
+
+truth_world = sa.Table(
+    "world",
+    metadata,
+    sa.Column("singleton", sa.Boolean, primary_key=True, server_default=sa.true()),
+    sa.Column("seed", sa.BigInteger, nullable=False),
+    sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("coefficients", JSONB, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
+              server_default=sa.func.now()),
+    sa.CheckConstraint("singleton", name="world_singleton_check"),
+    schema=TRUTH_SCHEMA,
+)
+
+truth_mentor_traits = sa.Table(
+    "mentor_traits",
+    metadata,
+    sa.Column("mentor_id", sa.BigInteger, sa.ForeignKey("mentors.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("quality", sa.Float, nullable=False),
+    sa.Column("popularity", sa.Float, nullable=False),
+    schema=TRUTH_SCHEMA,
+)
+
+truth_mentee_traits = sa.Table(
+    "mentee_traits",
+    metadata,
+    sa.Column("mentee_id", sa.BigInteger, sa.ForeignKey("mentees.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("motivation", sa.Float, nullable=False),
+    schema=TRUTH_SCHEMA,
+)

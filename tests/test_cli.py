@@ -59,7 +59,12 @@ def test_bad_database_url_gives_one_clear_line_and_nonzero_exit(url, expected):
 def test_db_status_lists_tables_with_counts(db_url):
     result = run_matcher("db", "status")
     assert result.returncode == 0, result.stderr
-    assert "revision: 0001" in result.stdout
+    from alembic.script import ScriptDirectory
+
+    from matcher.migrations import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config("")).get_current_head()
+    assert f"revision: {head}" in result.stdout
     for table in ("mentors", "mentees", "interactions", "recommendations",
                   "current_recommendations", "model_versions"):
         assert table in result.stdout

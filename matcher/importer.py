@@ -1,0 +1,240 @@
+"""Importing a programme's own CSV files (``matcher import``), all or nothing.
+
+Every file is read and checked completely before anything is written, so one run reports
+every problem of every file as ``file:line: column 'x': reason``. Then everything is loaded
+in one transaction by :mod:`matcher.loader`. Free text (bios, goals) is never logged.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from matcher import loader
+from matcher.availability import parse_availability
+from matcher.db import sql
+from matcher.errors import InputError
+from matcher.formats import (
+    FEEDBACK,
+    INTERACTIONS,
+    LIST_SEPARATOR,
+    MENTEES,
+    MENTORS,
+    Column,
+    FileFormat,
+)
+from matcher.loader import Dataset, LoadReport
+
+log = logging.getLogger(__name__)
+
+MAX_REPORTED_PROBLEMS = 200
+TRUE_WORDS = {"true", "t", "yes", "y", "1"}
+FALSE_WORDS = {"false", "f", "no", "n", "0"}
+
+
+@dataclass
+class Problems:
+    """Every problem found, each naming file, line, column and reason."""
+
+    items: list[str] = field(default_factory=list)
+
+    def add(self, path: Path, line: int, column: str | None, reason: str) -> None:
+        where = f"{path.name}:{line}"
+        self.items.append(f"{where}: column '{column}': {reason}" if column
+                          else f"{where}: {reason}")
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        shown = self.items[:MAX_REPORTED_PROBLEMS]
+        more = len(self.items) - len(shown)
+        text = "\n  ".join(shown) + (f"\n  ... and {more} more" if more else "")
+        raise InputError(f"{len(self.items)} problem(s) found, nothing was imported:\n  {text}")
+
+
+def _parse_value(raw: str, column: Column, timezones: set[str]):
+    """Return the typed value of a non-empty cell, or raise ValueError with the reason."""
+    if column.kind == "list":
+        return [item.strip() for item in raw.split(LIST_SEPARATOR) if item.strip()]
+    if column.kind == "int":
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"'{raw}' is not a whole number") from None
+        if column.minimum is not None and value < column.minimum:
+            raise ValueError(f"{value} is below the minimum {column.minimum}")
+        if column.maximum is not None and value > column.maximum:
+            raise ValueError(f"{value} is above the maximum {column.maximum}")
+        return value
+    if column.kind == "bool":
+        lowered = raw.lower()
+        if lowered in TRUE_WORDS:
+            return True
+        if lowered in FALSE_WORDS:
+            return False
+        raise ValueError(f"'{raw}' is not true/false")
+    if column.kind == "timestamp":
+        try:
+            value = datetime.fromisoformat(raw)
+        except ValueError:
+            raise ValueError(f"'{raw}' is not an ISO 8601 timestamp") from None
+        if value.tzinfo is None:
+            raise ValueError(f"'{raw}' has no UTC offset (write e.g. 2025-03-01T18:00:00+01:00)")
+        return value
+    if column.kind == "timezone":
+        if raw not in timezones:
+            raise ValueError(f"'{raw}' is not an IANA time zone known to PostgreSQL")
+        return raw
+    if column.kind == "availability":
+        parse_availability(raw)
+        return raw
+    if column.kind == "choice" and raw not in column.choices:
+        raise ValueError(f"'{raw}' is not one of {', '.join(column.choices)}")
+    return raw
+
+
+def read_file(path: Path, fmt: FileFormat, timezones: set[str],
+              problems: Problems) -> pd.DataFrame:
+    """Read and validate one CSV file; problems are collected, never raised here."""
+    rows: list[dict] = []
+    lines: list[int] = []
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        problems.add(path, 0, None, f"cannot be read: {exc.strerror}")
+        return pd.DataFrame(columns=fmt.column_names)
+    with handle:
+        reader = csv.reader(handle)
+        try:
+            header = [name.strip() for name in next(reader, [])]
+        except (csv.Error, UnicodeDecodeError) as exc:
+            problems.add(path, 1, None, f"is not a UTF-8 CSV file: {exc}")
+            return pd.DataFrame(columns=fmt.column_names)
+        known = set(fmt.column_names)
+        for name in header:
+            if name not in known:
+                expected = ", ".join(fmt.column_names)
+                problems.add(path, 1, name, f"unknown column (expected: {expected})")
+        for column in fmt.columns:
+            if column.required and column.name not in header:
+                problems.add(path, 1, column.name, "required column is missing")
+        if len(set(header)) != len(header):
+            problems.add(path, 1, None, "a column name appears twice in the header")
+        if any(p.startswith(f"{path.name}:1:") for p in problems.items):
+            return pd.DataFrame(columns=fmt.column_names)
+
+        columns = [c for c in fmt.columns if c.name in header]
+        position = {name: i for i, name in enumerate(header)}
+        line = 1
+        try:
+            for cells in reader:
+                line = reader.line_num
+                if not any(cell.strip() for cell in cells):
+                    continue
+                if len(cells) != len(header):
+                    problems.add(path, line, None,
+                                 f"has {len(cells)} fields, the header has {len(header)}")
+                    continue
+                row = {}
+                for column in columns:
+                    raw = cells[position[column.name]].strip()
+                    if not raw:
+                        if column.required:
+                            problems.add(path, line, column.name, "required value is missing")
+                        row[column.name] = [] if column.kind == "list" else None
+                        continue
+                    try:
+                        row[column.name] = _parse_value(raw, column, timezones)
+                    except ValueError as exc:
+                        problems.add(path, line, column.name, str(exc))
+                        row[column.name] = None
+                rows.append(row)
+                lines.append(line)
+        except (csv.Error, UnicodeDecodeError) as exc:
+            problems.add(path, line + 1, None, f"cannot be parsed: {exc}")
+
+    frame = pd.DataFrame(rows, columns=fmt.column_names, dtype=object)
+    for column in fmt.columns:
+        if column.name not in header:
+            frame[column.name] = [[] if column.kind == "list" else None] * len(frame)
+    if "active" in frame:
+        frame["active"] = [True if v is None else v for v in frame["active"]]
+    frame.index = lines
+    _check_duplicates(path, fmt, frame, problems)
+    return frame
+
+
+def _check_duplicates(path: Path, fmt: FileFormat, frame: pd.DataFrame,
+                      problems: Problems) -> None:
+    keys = frame[list(fmt.key)].astype(str)
+    duplicated = keys.duplicated(keep="first")
+    first_line = {tuple(k): line for line, k in zip(frame.index, keys.itertuples(index=False),
+                                                    strict=True)
+                  if not duplicated.get(line, False)}
+    for line in frame.index[duplicated.to_numpy()]:
+        key = tuple(keys.loc[line])
+        label = ", ".join(fmt.key)
+        problems.add(path, line, fmt.key[0],
+                     f"duplicate {label} {key if len(key) > 1 else key[0]!r} "
+                     f"(first on line {first_line.get(key, '?')})")
+
+
+def _check_rows(path: Path, frame: pd.DataFrame, problems: Problems, time_pairs) -> None:
+    """Cross-column rules (later time not before earlier one, active pairings not ended)."""
+    for earlier, later in time_pairs:
+        for line, a, b in zip(frame.index, frame[earlier], frame[later], strict=True):
+            if a is not None and b is not None and b < a:
+                problems.add(path, line, later, f"is before {earlier}")
+    if "status" in frame:
+        for line, status, ended in zip(frame.index, frame["status"], frame["ended_at"],
+                                       strict=True):
+            if status == "active" and ended is not None:
+                problems.add(path, line, "ended_at", "an active pairing cannot have ended")
+
+
+def _check_references(path: Path, frame: pd.DataFrame, problems: Problems,
+                      mentees: set[str], mentors: set[str]) -> None:
+    for line, mentee, mentor in zip(frame.index, frame["mentee_id"], frame["mentor_id"],
+                                    strict=True):
+        if mentee is not None and mentee not in mentees:
+            problems.add(path, line, "mentee_id", f"unknown mentee {mentee!r}")
+        if mentor is not None and mentor not in mentors:
+            problems.add(path, line, "mentor_id", f"unknown mentor {mentor!r}")
+
+
+def import_files(engine: Engine, mentors: Path | None, mentees: Path | None,
+                 interactions: Path | None, feedback: Path | None = None) -> LoadReport:
+    """Validate the given files completely, then load them in one transaction."""
+    problems = Problems()
+    with engine.begin() as conn:
+        timezones = set(loader.timezone_offsets(conn))
+        known_mentors = set(conn.execute(sql("load/mentor_ids.sql")).scalars())
+        known_mentees = set(conn.execute(sql("load/mentee_ids.sql")).scalars())
+
+        frames = {}
+        for fmt, path in ((MENTORS, mentors), (MENTEES, mentees),
+                          (INTERACTIONS, interactions), (FEEDBACK, feedback)):
+            if path is not None:
+                frames[fmt.name] = read_file(Path(path), fmt, timezones, problems)
+        known_mentors |= set(frames.get("mentors", pd.DataFrame(columns=["mentor_id"]))
+                             ["mentor_id"].dropna())
+        known_mentees |= set(frames.get("mentees", pd.DataFrame(columns=["mentee_id"]))
+                             ["mentee_id"].dropna())
+        for name, times in (("interactions", [("requested_at", "ended_at")]),
+                            ("feedback", [("shown_at", "acted_at")])):
+            if name in frames:
+                path = Path(interactions if name == "interactions" else feedback)
+                _check_rows(path, frames[name], problems, times)
+                _check_references(path, frames[name], problems, known_mentees, known_mentors)
+        problems.raise_if_any()
+
+        data = Dataset(**{name: frame.reset_index(drop=True) for name, frame in frames.items()})
+        report = loader.load(conn, data)
+    log.info("import committed: %s", report)
+    return report

@@ -1,0 +1,138 @@
+"""Loading mentors, mentees, interactions and feedback into PostgreSQL, all or nothing.
+
+Frames in the CSV interchange format (:mod:`matcher.formats`) are streamed with ``COPY`` into
+temporary staging tables and upserted by external id in one transaction: a re-load of the
+same data changes nothing, a failure anywhere writes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from dataclasses import dataclass, field
+
+import pandas as pd
+from psycopg2 import sql as pgsql
+from sqlalchemy import Connection
+
+from matcher.availability import parse_availability, utc_slots
+from matcher.db import sql
+from matcher.errors import InputError
+from matcher.formats import FEEDBACK, INTERACTIONS, MENTEES, MENTORS, FileFormat
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Dataset:
+    """Frames in the interchange format; any of them may be absent."""
+
+    mentors: pd.DataFrame | None = None
+    mentees: pd.DataFrame | None = None
+    interactions: pd.DataFrame | None = None
+    feedback: pd.DataFrame | None = None
+
+
+@dataclass
+class LoadReport:
+    """Rows inserted and updated per table."""
+
+    inserted: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return ", ".join(f"{name}: {self.inserted[name]:,} new, {self.updated[name]:,} updated"
+                         for name in self.inserted)
+
+
+def pg_array(items) -> str | None:
+    """A PostgreSQL array literal with every element quoted (``{"a","b c"}``)."""
+    if items is None:
+        return "{}"
+    quoted = ('"' + str(s).replace("\\", "\\\\").replace('"', '\\"') + '"' for s in items)
+    return "{" + ",".join(quoted) + "}"
+
+
+def _csv_cell(value, kind: str):
+    if kind == "list":
+        return pg_array(value)
+    if value is None or (not isinstance(value, list | tuple) and pd.isna(value)):
+        return None
+    if kind == "bool":
+        return "t" if value else "f"
+    if kind == "timestamp":
+        return pd.Timestamp(value).isoformat()
+    if kind == "int":
+        return int(value)
+    return value
+
+
+def copy_rows(conn: Connection, table: str, columns: list[str], rows, *, not_null=()) -> None:
+    """Stream ``rows`` (tuples of CSV-ready cells) into ``table`` with COPY ... FROM STDIN,
+    inside ``conn``'s transaction."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    buffer.seek(0)
+    options = pgsql.SQL("FORMAT csv")
+    if not_null:
+        options = pgsql.SQL("FORMAT csv, FORCE_NOT_NULL ({})").format(
+            pgsql.SQL(", ").join(map(pgsql.Identifier, not_null)))
+    statement = pgsql.SQL("COPY {} ({}) FROM STDIN WITH ({})").format(
+        pgsql.Identifier(table), pgsql.SQL(", ").join(map(pgsql.Identifier, columns)), options)
+    with conn.connection.driver_connection.cursor() as cursor:
+        cursor.copy_expert(statement.as_string(cursor), buffer)
+
+
+def _frame_rows(frame: pd.DataFrame, fmt: FileFormat, extra=None):
+    kinds = [c.kind for c in fmt.columns]
+    columns = [frame[c.name].tolist() for c in fmt.columns]
+    if extra is not None:
+        columns.append(extra)
+        kinds.append("text")
+    for values in zip(*columns, strict=True):
+        yield tuple(_csv_cell(v, k) for v, k in zip(values, kinds, strict=True))
+
+
+def availability_bits(frame: pd.DataFrame, offsets: dict[str, int]) -> list[str]:
+    """``availability_utc`` for each row of a mentors/mentees frame (already validated)."""
+    return [utc_slots(parse_availability(text), offsets[tz])
+            for text, tz in zip(frame["availability"], frame["timezone"], strict=True)]
+
+
+def timezone_offsets(conn: Connection) -> dict[str, int]:
+    """Standard UTC offset in minutes of every zone PostgreSQL knows."""
+    return dict(conn.execute(sql("timezone_offsets.sql")).all())
+
+
+def load(conn: Connection, data: Dataset) -> LoadReport:
+    """Load ``data`` within the caller's transaction on ``conn``.
+
+    Raises :class:`InputError` if interactions or feedback name people that exist neither in
+    ``data`` nor in the database; the caller's rollback then leaves nothing written.
+    """
+    report = LoadReport()
+    conn.execute(sql("load/create_stage.sql"))
+    offsets = timezone_offsets(conn)
+    for fmt, frame in ((MENTORS, data.mentors), (MENTEES, data.mentees)):
+        if frame is None:
+            continue
+        rows = _frame_rows(frame, fmt, availability_bits(frame, offsets))
+        copy_rows(conn, f"stage_{fmt.name}", [*fmt.column_names, "availability_utc"], rows,
+                  not_null=("availability",))
+    for fmt, frame in ((INTERACTIONS, data.interactions), (FEEDBACK, data.feedback)):
+        if frame is not None:
+            copy_rows(conn, f"stage_{fmt.name}", fmt.column_names, _frame_rows(frame, fmt))
+
+    for fmt in (MENTORS, MENTEES, INTERACTIONS, FEEDBACK):
+        if fmt is INTERACTIONS:  # people are in place: every reference must resolve now
+            unresolved = conn.execute(sql("load/unresolved_references.sql")).all()
+            if unresolved:
+                listed = "; ".join(f"{f}: mentee {me!r} / mentor {mo!r}"
+                                   for f, me, mo in unresolved)
+                raise InputError(f"rows name unknown mentees or mentors: {listed}")
+        inserted, updated = conn.execute(sql(f"load/upsert_{fmt.name}.sql")).one()
+        report.inserted[fmt.name], report.updated[fmt.name] = inserted, updated
+    conn.execute(sql("load/drop_stage.sql"))
+    log.info("loaded %s", report)
+    return report

@@ -1,0 +1,193 @@
+"""The synthetic world's ground truth: the true success probability of any mentee-mentor pair.
+
+It is computed here, in numpy, straight from people's attributes and hidden traits, and never
+from matcher's feature SQL, so a bug in the features cannot make a model look better against
+the oracle. Training and scoring never read it; evaluation calls :func:`oracle_top_k`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from matcher.db import sql
+from matcher.taxonomy import EXPERIENCE_LEVEL_YEARS
+
+#: Logit weights of the true success probability; ``intercept`` is calibrated per world.
+COEFFICIENTS = {
+    "intercept": -2.0,
+    "domain_share": 1.2,
+    "skill_coverage": 2.0,
+    "shared_hours": 0.15,      # per shared UTC hour a week, counted up to 8
+    "no_shared_language": -1.5,
+    "style_match": 0.5,        # mentee stated a style and the mentor has it
+    "style_mismatch": -0.3,    # mentee stated a style and the mentor has another
+    "seniority_distance": -0.08,  # per year away from a gap of 8 years
+    "industry_match": 0.3,
+}
+IDEAL_SENIORITY_GAP = 8.0
+MAX_SHARED_HOURS = 8.0
+DEFAULT_MENTOR_YEARS = 10.0
+
+
+def _bitsets(lists, vocabulary: dict[str, int]) -> np.ndarray:
+    """(n, words) uint64 bitsets of list-valued attributes."""
+    words = max(1, -(-len(vocabulary) // 64))
+    out = np.zeros((len(lists), words), dtype=np.uint64)
+    for row, items in enumerate(lists):
+        for item in items or ():
+            position = vocabulary[item]
+            out[row, position // 64] |= np.uint64(1) << np.uint64(position % 64)
+    return out
+
+
+def slot_words(bit_strings) -> np.ndarray:
+    """(n, 11) uint64 words from 672-character '0'/'1' strings."""
+    bits = np.array([np.frombuffer(s.encode(), dtype=np.uint8) - 48 for s in bit_strings],
+                    dtype=np.uint8).reshape(len(bit_strings), -1)
+    packed = np.packbits(bits, axis=1)
+    packed = np.pad(packed, ((0, 0), (0, (-packed.shape[1]) % 8)))
+    return packed.view(np.uint64)
+
+
+def _codes(values, vocabulary: dict[str, int]) -> np.ndarray:
+    return np.array([vocabulary.get(v, -1) if isinstance(v, str) else -1 for v in values])
+
+
+def _common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Popcount of a & b over the last axis; a is (m, 1, w) and b (1, n, w)."""
+    return np.bitwise_count(a & b).sum(axis=-1, dtype=np.int32)
+
+
+@dataclass
+class People:
+    """Attributes of mentors or mentees as arrays, aligned with ``ids``."""
+
+    ids: np.ndarray
+    domains: np.ndarray
+    skills: np.ndarray
+    languages: np.ndarray
+    slots: np.ndarray
+    style: np.ndarray
+    industry: np.ndarray
+    years: np.ndarray
+    hidden: np.ndarray  # mentor quality or mentee motivation (logit shift)
+
+
+class TruthModel:
+    """True success probabilities for a world's mentees and mentors."""
+
+    def __init__(self, mentors: pd.DataFrame, mentees: pd.DataFrame, coefficients: dict):
+        """Frames carry ``id``, list columns, ``availability_utc`` bit strings, ``style`` /
+        ``preferred_style``, ``industry``, ``experience_years`` / ``experience_level`` and the
+        hidden ``quality`` / ``motivation``."""
+        self.coefficients = coefficients
+        vocab = {}
+        for column in ("domains", "skills", "languages"):
+            terms = sorted({t for frame in (mentors, mentees) for items in frame[column]
+                            for t in (items or ())})
+            vocab[column] = {t: i for i, t in enumerate(terms)}
+        styles = {s: i for i, s in enumerate(sorted(
+            set(mentors["style"].dropna()) | set(mentees["preferred_style"].dropna())))}
+        industries = {s: i for i, s in enumerate(sorted(
+            set(mentors["industry"].dropna()) | set(mentees["industry"].dropna())))}
+
+        def people(frame, style_col, years, hidden_col) -> People:
+            return People(
+                ids=frame["id"].to_numpy(),
+                domains=_bitsets(frame["domains"], vocab["domains"]),
+                skills=_bitsets(frame["skills"], vocab["skills"]),
+                languages=_bitsets(frame["languages"], vocab["languages"]),
+                slots=slot_words(frame["availability_utc"].tolist()),
+                style=_codes(frame[style_col], styles),
+                industry=_codes(frame["industry"], industries),
+                years=years,
+                hidden=frame[hidden_col].to_numpy(dtype=float),
+            )
+
+        mentor_years = pd.to_numeric(mentors["experience_years"]).fillna(DEFAULT_MENTOR_YEARS)
+        level_years = mentees["experience_level"].map(EXPERIENCE_LEVEL_YEARS).fillna(2.0)
+        self.mentors = people(mentors, "style", mentor_years.to_numpy(float), "quality")
+        self.mentees = people(mentees, "preferred_style", level_years.to_numpy(float),
+                              "motivation")
+        self._mentee_row = {int(i): r for r, i in enumerate(self.mentees.ids)}
+
+    def visible_logit(self, mentee_rows: np.ndarray) -> np.ndarray:
+        """(len(mentee_rows), n_mentors) logit from visible compatibility alone."""
+        c, me, mo = self.coefficients, self.mentees, self.mentors
+        a = lambda x: x[mentee_rows][:, None]  # noqa: E731
+        domain_common = _common(a(me.domains), mo.domains[None])
+        skill_common = _common(a(me.skills), mo.skills[None])
+        domain_total = np.bitwise_count(me.domains[mentee_rows]).sum(-1)[:, None]
+        skill_total = np.bitwise_count(me.skills[mentee_rows]).sum(-1)[:, None]
+        hours = _common(a(me.slots), mo.slots[None]) / 4.0
+        shared_language = _common(a(me.languages), mo.languages[None]) > 0
+        preferred = a(me.style)
+        style_match = (preferred >= 0) & (preferred == mo.style[None])
+        style_mismatch = (preferred >= 0) & (preferred != mo.style[None])
+        industry = a(me.industry)
+        industry_match = (industry >= 0) & (industry == mo.industry[None])
+        gap = mo.years[None] - a(me.years)
+        return (
+            c["intercept"]
+            + c["domain_share"] * domain_common / np.maximum(domain_total, 1)
+            + c["skill_coverage"] * skill_common / np.maximum(skill_total, 1)
+            + c["shared_hours"] * np.minimum(hours, MAX_SHARED_HOURS)
+            + c["no_shared_language"] * ~shared_language
+            + c["style_match"] * style_match
+            + c["style_mismatch"] * style_mismatch
+            + c["seniority_distance"] * np.abs(gap - IDEAL_SENIORITY_GAP)
+            + c["industry_match"] * industry_match
+        )
+
+    def logit(self, mentee_rows: np.ndarray) -> np.ndarray:
+        """Full true logit: visible compatibility plus hidden quality and motivation."""
+        return (self.visible_logit(mentee_rows) + self.mentors.hidden[None]
+                + self.mentees.hidden[mentee_rows][:, None])
+
+    def probability(self, mentee_rows: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.logit(mentee_rows)))
+
+    def rows_of(self, mentee_ids) -> np.ndarray:
+        return np.array([self._mentee_row[int(i)] for i in mentee_ids], dtype=np.int64)
+
+    def pair_probability(self, mentee_ids, mentor_ids) -> np.ndarray:
+        """True probability of each (mentee_ids[i], mentor_ids[i]) pair."""
+        mentee_ids = np.asarray(mentee_ids)
+        mentor_index = pd.Index(self.mentors.ids).get_indexer(np.asarray(mentor_ids))
+        out = np.empty(len(mentee_ids))
+        for mentee in np.unique(mentee_ids):
+            where = np.flatnonzero(mentee_ids == mentee)
+            probs = self.probability(self.rows_of([mentee]))[0]
+            out[where] = probs[mentor_index[where]]
+        return out
+
+    @classmethod
+    def from_database(cls, engine: Engine) -> TruthModel:
+        """Load the truth of the world seeded into ``engine``'s database."""
+        with engine.connect() as conn:
+            world = conn.execute(sql("truth/world.sql")).scalar_one_or_none()
+            if world is None:
+                from matcher.errors import MatcherError
+
+                raise MatcherError("this database holds no synthetic world "
+                                   "(the oracle exists only for `matcher seed` worlds)")
+            mentors = pd.read_sql(sql("truth/mentors.sql"), conn)
+            mentees = pd.read_sql(sql("truth/mentees.sql"), conn)
+        coefficients = world if isinstance(world, dict) else json.loads(world)
+        return cls(mentors, mentees, coefficients)
+
+
+def oracle_top_k(truth: TruthModel, mentee_id: int, eligible_mentor_ids, k: int = 10):
+    """The ``k`` eligible mentors with the highest true probability for ``mentee_id``.
+
+    Returns ``(mentor_ids, probabilities)``, best first.
+    """
+    eligible = np.asarray(eligible_mentor_ids)
+    probabilities = truth.pair_probability(np.full(len(eligible), mentee_id), eligible)
+    order = np.argsort(-probabilities, kind="stable")[:k]
+    return eligible[order], probabilities[order]

@@ -1,0 +1,1 @@
+DROP TABLE stage_mentors, stage_mentees, stage_interactions, stage_feedback;

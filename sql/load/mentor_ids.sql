@@ -1,0 +1,1 @@
+SELECT external_id FROM mentors;

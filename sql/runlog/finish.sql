@@ -1,0 +1,3 @@
+UPDATE job_runs
+SET status = :status, finished_at = now(), summary = CAST(:summary AS jsonb), error = :error
+WHERE id = :id;

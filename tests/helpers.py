@@ -1,0 +1,58 @@
+"""Shared test helpers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from matcher.cli import cli
+
+AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def invoke(*args: str) -> str:
+    """Run a matcher command in-process; fail the test with its output if it fails."""
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def seed(*args: str) -> str:
+    return invoke("seed", "--as-of", AS_OF.date().isoformat(), *args)
+
+
+CONTENT_QUERIES = {
+    "mentors": "SELECT external_id, domains, skills, industry, timezone, languages, style, "
+               "experience_years, capacity, availability, availability_utc::text, bio, active "
+               "FROM mentors ORDER BY external_id",
+    "mentees": "SELECT external_id, domains, skills, industry, timezone, languages, "
+               "preferred_style, experience_level, availability, availability_utc::text, goals, "
+               "active FROM mentees ORDER BY external_id",
+    "interactions": "SELECT me.external_id, mo.external_id, requested_at, status, ended_at, "
+                    "rating FROM interactions i JOIN mentees me ON me.id = i.mentee_id "
+                    "JOIN mentors mo ON mo.id = i.mentor_id ORDER BY 1, 3, 2",
+    "feedback": "SELECT me.external_id, mo.external_id, rank, shown_at, action, acted_at "
+                "FROM recommendation_feedback f JOIN mentees me ON me.id = f.mentee_id "
+                "JOIN mentors mo ON mo.id = f.mentor_id ORDER BY 1, 4, 3",
+}
+
+
+def table_contents(url: str) -> dict[str, pd.DataFrame]:
+    """Every programme table's content by external ids (no internal ids or bookkeeping)."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        out = {name: pd.read_sql(sa.text(q), conn) for name, q in CONTENT_QUERIES.items()}
+    engine.dispose()
+    return out
+
+
+def count_rows(url: str) -> dict[str, int]:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        out = {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
+               for t in ("mentors", "mentees", "interactions", "recommendation_feedback")}
+    engine.dispose()
+    return out

@@ -1,0 +1,109 @@
+"""Importing a programme's CSV files: round trip, idempotence, and all-or-nothing errors."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from matcher.cli import cli
+from tests.helpers import count_rows, invoke, seed, table_contents
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
+
+
+def import_args(folder: Path, feedback: bool = True) -> list[str]:
+    args = ["import", "--mentors", str(folder / "mentors.csv"),
+            "--mentees", str(folder / "mentees.csv"),
+            "--interactions", str(folder / "interactions.csv")]
+    return [*args, "--feedback", str(folder / "feedback.csv")] if feedback else args
+
+
+def test_exported_world_imports_into_a_fresh_database_unchanged(
+        db_url, database_factory, template_url, tmp_path, monkeypatch):
+    seed("--scale", "tiny")
+    invoke("export", "--out", str(tmp_path))
+    original = table_contents(db_url)
+
+    from sqlalchemy.engine import make_url
+    fresh = database_factory.create(template=make_url(template_url).database)
+    monkeypatch.setenv("MATCHER_DATABASE_URL", fresh)
+    invoke(*import_args(tmp_path))
+    imported = table_contents(fresh)
+    for name in original:
+        pd.testing.assert_frame_equal(original[name], imported[name], obj=name)
+    database_factory.drop(fresh)
+
+
+def test_reimporting_changes_nothing_and_an_updated_file_updates(db_url, tmp_path):
+    invoke(*import_args(EXAMPLES))
+    before = table_contents(db_url)
+    output = invoke(*import_args(EXAMPLES))
+    assert "0 new, 0 updated" in output and " 1 new" not in output
+    for name, frame in table_contents(db_url).items():
+        pd.testing.assert_frame_equal(before[name], frame, obj=name)
+
+    mentors = (EXAMPLES / "mentors.csv").read_text().replace(",3,", ",4,", 1)
+    (tmp_path / "mentors.csv").write_text(mentors)
+    output = invoke("import", "--mentors", str(tmp_path / "mentors.csv"))
+    assert "mentors: 0 new, 1 updated" in output
+
+
+def test_example_files_import_with_bom_and_defaults(db_url, tmp_path):
+    text = (EXAMPLES / "mentees.csv").read_text()
+    (tmp_path / "mentees.csv").write_bytes("\ufeff".encode() + text.encode())
+    invoke("import", "--mentors", str(EXAMPLES / "mentors.csv"),
+           "--mentees", str(tmp_path / "mentees.csv"))
+    assert count_rows(db_url)["mentees"] == len(text.strip().splitlines()) - 1
+
+
+DEFECTS = [
+    # (file, original text, replacement, expected line, column, reason fragment)
+    ("mentors.csv", "mentor_id,", "mentor_idx,", 1, "mentor_idx", "unknown column"),
+    ("mentors.csv", "M-001,", ",", 2, "mentor_id", "required value is missing"),
+    ("mentors.csv", ",3,", ",three,", 2, "capacity", "'three' is not a whole number"),
+    ("mentors.csv", ",3,", ",-1,", 2, "capacity", "below the minimum 0"),
+    ("mentors.csv", "Europe/Berlin", "Europe/Berlinn", 2, "timezone", "not an IANA time zone"),
+    ("mentors.csv", "mon 18:00-21:00", "mon 18:00-27:00", 2, "availability", "not a time of day"),
+    ("mentors.csv", "M-002,", "M-001,", 3, "mentor_id", "duplicate mentor_id 'M-001'"),
+    ("mentees.csv", ",junior,", ",guru,", 2, "experience_level", "'guru' is not one of"),
+    ("interactions.csv", ",5\n", ",6\n", 2, "rating", "above the maximum 5"),
+    ("interactions.csv", "E-001,M-001", "E-001,M-999", 2, "mentor_id", "unknown mentor 'M-999'"),
+    ("interactions.csv", "2025-03-01T18:00:00+01:00", "2025-03-01T18:00:00", 2, "requested_at",
+     "has no UTC offset"),
+    ("interactions.csv", ",completed,", ",finished,", 2, "status", "'finished' is not one of"),
+    ("feedback.csv", ",accepted,", ",loved,", 2, "action", "'loved' is not one of"),
+]
+
+
+@pytest.mark.parametrize(("file", "old", "new", "line", "column", "reason"), DEFECTS,
+                         ids=[f"{d[0]}:{d[4]}:{d[5][:20]}" for d in DEFECTS])
+def test_defective_file_is_reported_precisely_and_nothing_is_written(
+        db_url, tmp_path, file, old, new, line, column, reason):
+    for example in EXAMPLES.glob("*.csv"):
+        text = example.read_text()
+        if example.name == file:
+            assert old in text, f"example {file} lacks {old!r}"
+            text = text.replace(old, new, 1)
+        (tmp_path / example.name).write_text(text)
+    result = CliRunner().invoke(cli, import_args(tmp_path))
+    assert result.exit_code != 0
+    message = str(result.exception)
+    assert f"{file}:{line}: column '{column}': " in message, message
+    assert reason in message, message
+    assert "nothing was imported" in message
+    assert count_rows(db_url) == dict.fromkeys(count_rows(db_url), 0)
+
+
+def test_all_problems_of_all_files_are_reported_at_once(db_url, tmp_path):
+    for example in EXAMPLES.glob("*.csv"):
+        (tmp_path / example.name).write_text(example.read_text())
+    mentors = (tmp_path / "mentors.csv").read_text()
+    (tmp_path / "mentors.csv").write_text(mentors.replace(",3,", ",x,").replace(",2,", ",y,"))
+    interactions = (tmp_path / "interactions.csv").read_text()
+    (tmp_path / "interactions.csv").write_text(interactions.replace(",5\n", ",9\n"))
+    result = CliRunner().invoke(cli, import_args(tmp_path))
+    message = str(result.exception)
+    assert "3 problem(s)" in message, message
+    assert "mentors.csv:2:" in message and "mentors.csv:3:" in message
+    assert "interactions.csv:2:" in message
