@@ -61,8 +61,8 @@ def parse_availability(text: str | None) -> list[Block]:
 
 def utc_slots(blocks: list[Block], utc_offset_minutes: int) -> str:
     """The blocks as a 672-character '0'/'1' string of UTC slots (PostgreSQL bit(672) text)."""
-    slots = ["0"] * SLOTS_PER_WEEK
+    slots = bytearray(b"0" * SLOTS_PER_WEEK)
     for block in blocks:
         for minute in range(block.start, block.end, SLOT_MINUTES):
-            slots[((minute - utc_offset_minutes) % MINUTES_PER_WEEK) // SLOT_MINUTES] = "1"
-    return "".join(slots)
+            slots[((minute - utc_offset_minutes) % MINUTES_PER_WEEK) // SLOT_MINUTES] = ord("1")
+    return slots.decode()

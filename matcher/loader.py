@@ -54,26 +54,40 @@ def pg_array(items) -> str | None:
     return "{" + ",".join(quoted) + "}"
 
 
-def _csv_cell(value, kind: str):
+def _csv_column(values: pd.Series, kind: str):
+    """One column as COPY-ready CSV values (None/NaN/NaT become NULL)."""
     if kind == "list":
-        return pg_array(value)
-    if value is None or (not isinstance(value, list | tuple) and pd.isna(value)):
-        return None
+        return [pg_array(v) for v in values]
     if kind == "bool":
-        return "t" if value else "f"
+        return values.map({True: "t", False: "f"})
     if kind == "timestamp":
-        return pd.Timestamp(value).isoformat()
+        return pd.to_datetime(values, utc=True, format="ISO8601")
     if kind == "int":
-        return int(value)
-    return value
+        return pd.array(pd.to_numeric(values), dtype="Int64")
+    return values
+
+
+def frame_to_csv(frame: pd.DataFrame, fmt: FileFormat, extra: list[str] | None = None):
+    """``frame`` in ``fmt``'s column order as CSV text for COPY, built column-wise."""
+    out = pd.DataFrame({c.name: _csv_column(frame[c.name], c.kind) for c in fmt.columns},
+                       index=range(len(frame)))
+    if extra is not None:
+        out["extra"] = extra
+    buffer = io.StringIO()
+    out.to_csv(buffer, header=False, index=False, lineterminator="\n")
+    buffer.seek(0)
+    return buffer
 
 
 def copy_rows(conn: Connection, table: str, columns: list[str], rows, *, not_null=()) -> None:
-    """Stream ``rows`` (tuples of CSV-ready cells) into ``table`` with COPY ... FROM STDIN,
-    inside ``conn``'s transaction."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    buffer.seek(0)
+    """Stream ``rows`` (tuples of CSV-ready cells, or a CSV text buffer) into ``table`` with
+    COPY ... FROM STDIN, inside ``conn``'s transaction."""
+    if isinstance(rows, io.StringIO):
+        buffer = rows
+    else:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(rows)
+        buffer.seek(0)
     options = pgsql.SQL("FORMAT csv")
     if not_null:
         options = pgsql.SQL("FORMAT csv, FORCE_NOT_NULL ({})").format(
@@ -82,16 +96,6 @@ def copy_rows(conn: Connection, table: str, columns: list[str], rows, *, not_nul
         pgsql.Identifier(table), pgsql.SQL(", ").join(map(pgsql.Identifier, columns)), options)
     with conn.connection.driver_connection.cursor() as cursor:
         cursor.copy_expert(statement.as_string(cursor), buffer)
-
-
-def _frame_rows(frame: pd.DataFrame, fmt: FileFormat, extra=None):
-    kinds = [c.kind for c in fmt.columns]
-    columns = [frame[c.name].tolist() for c in fmt.columns]
-    if extra is not None:
-        columns.append(extra)
-        kinds.append("text")
-    for values in zip(*columns, strict=True):
-        yield tuple(_csv_cell(v, k) for v, k in zip(values, kinds, strict=True))
 
 
 def availability_bits(frame: pd.DataFrame, offsets: dict[str, int]) -> list[str]:
@@ -117,12 +121,12 @@ def load(conn: Connection, data: Dataset) -> LoadReport:
     for fmt, frame in ((MENTORS, data.mentors), (MENTEES, data.mentees)):
         if frame is None:
             continue
-        rows = _frame_rows(frame, fmt, availability_bits(frame, offsets))
+        rows = frame_to_csv(frame, fmt, availability_bits(frame, offsets))
         copy_rows(conn, f"stage_{fmt.name}", [*fmt.column_names, "availability_utc"], rows,
                   not_null=("availability",))
     for fmt, frame in ((INTERACTIONS, data.interactions), (FEEDBACK, data.feedback)):
         if frame is not None:
-            copy_rows(conn, f"stage_{fmt.name}", fmt.column_names, _frame_rows(frame, fmt))
+            copy_rows(conn, f"stage_{fmt.name}", fmt.column_names, frame_to_csv(frame, fmt))
 
     for fmt in (MENTORS, MENTEES, INTERACTIONS, FEEDBACK):
         if fmt is INTERACTIONS:  # people are in place: every reference must resolve now

@@ -1,0 +1,41 @@
+"""Benchmark helpers: a throwaway database on the configured server, and timing."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from matcher import migrations
+from matcher.db import create_database_if_missing, database_url
+
+
+@contextmanager
+def scratch_database() -> Iterator[str]:
+    """A migrated, uniquely named database on matcher's server, dropped afterwards."""
+    base = make_url(database_url())
+    name = f"matcher_bench_{uuid.uuid4().hex[:8]}"
+    admin = base.set(database="postgres").render_as_string(hide_password=False)
+    create_database_if_missing(admin, name)
+    url = base.set(database=name).render_as_string(hide_password=False)
+    os.environ["MATCHER_DATABASE_URL"] = url
+    try:
+        migrations.upgrade(url)
+        yield url
+    finally:
+        engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        engine.dispose()
+
+
+@contextmanager
+def timed(results: dict, key: str) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    results[key] = time.perf_counter() - start
