@@ -1,0 +1,104 @@
+"""Pairwise features, computed in SQL the same way for training and for scoring.
+
+Feature names live here once (:data:`FEATURES`); ``sql/features/select.sql`` computes them in
+that order and ``docs/features.md`` gives each formula. A :class:`FeatureSession` prepares
+the per-person bitmaps once per transaction; each build fills ``feature_pairs`` (from
+interactions, feedback, candidate generation or a frame), computes point-in-time history for
+the pairs' as-of times, and streams the rows out with ``COPY ... TO STDOUT``.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import Connection
+
+from matcher.db import sql, sql_text
+
+log = logging.getLogger(__name__)
+
+FEATURES: tuple[str, ...] = (
+    "domain_overlap_count",
+    "domain_overlap_share",
+    "skill_coverage",
+    "skill_jaccard",
+    "industry_match",
+    "shared_hours",
+    "timezone_diff_hours",
+    "shared_language",
+    "style_match",
+    "style_stated",
+    "seniority_gap",
+    "mentor_requests",
+    "mentor_acceptance_rate",
+    "mentor_completed",
+    "mentor_abandoned",
+    "mentor_success_smoothed",
+    "mentor_mean_rating",
+    "mentor_load_ratio",
+    "mentee_requests",
+    "mentee_declines",
+)
+
+
+class FeatureSession:
+    """Feature builds inside one transaction on ``conn`` (temporary tables drop at commit)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        # Sorts and hashes over millions of candidate pairs; only for this transaction.
+        conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
+        conn.execute(sql("features/bitmaps.sql"))
+
+    def _copy_out(self, query: str) -> pd.DataFrame:
+        buffer = io.StringIO()
+        with self.conn.connection.driver_connection.cursor() as cursor:
+            cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)", buffer)
+        buffer.seek(0)
+        return pd.read_csv(buffer)
+
+    def _build(self, fill: str, parameters: dict | None = None) -> pd.DataFrame:
+        self.conn.execute(sql("features/reset.sql"))
+        self.conn.execute(sql(fill), parameters or {})
+        self.conn.execute(sql("features/history.sql"))
+        frame = self._copy_out(sql_text("features/select.sql").rstrip().rstrip(";"))
+        assert tuple(frame.columns[1:]) == FEATURES, "select.sql and FEATURES disagree"
+        return frame
+
+    def _labelled(self, fill: str, labels: str) -> pd.DataFrame:
+        features = self._build(fill)
+        meta = pd.read_sql(sql(labels), self.conn)
+        return meta.merge(features, on="pair_id", how="inner", validate="one_to_one")
+
+    def training_frame(self) -> pd.DataFrame:
+        """One row per interaction (request) with ``accepted``/``success`` labels."""
+        return self._labelled("features/training_pairs.sql", "features/training_labels.sql")
+
+    def feedback_frame(self) -> pd.DataFrame:
+        """One row per shown recommendation with its rank and action."""
+        return self._labelled("features/feedback_pairs.sql", "features/feedback_labels.sql")
+
+    def pair_frame(self, pairs: pd.DataFrame) -> pd.DataFrame:
+        """Features of arbitrary ``(mentee_id, mentor_id, as_of)`` pairs, in their order."""
+        from matcher.loader import copy_rows
+
+        self.conn.execute(sql("features/reset.sql"))
+        rows = ((i, me, mo, pd.Timestamp(t).isoformat()) for i, (me, mo, t) in
+                enumerate(pairs[["mentee_id", "mentor_id", "as_of"]].itertuples(index=False)))
+        copy_rows(self.conn, "feature_pairs", ["pair_id", "mentee_id", "mentor_id", "as_of"], rows)
+        self.conn.execute(sql("features/history.sql"))
+        frame = self._copy_out(sql_text("features/select.sql").rstrip().rstrip(";"))
+        return frame.sort_values("pair_id").drop(columns="pair_id").reset_index(drop=True)
+
+    def candidate_frame(self, mentee_ids: list[int], as_of: datetime, *,
+                        max_candidates: int = 300, min_candidates: int = 30) -> pd.DataFrame:
+        """Candidate pairs for ``mentee_ids`` with their features (see
+        ``sql/candidates/generate.sql`` for the rules)."""
+        features = self._build("candidates/generate.sql", {
+            "mentee_ids": list(map(int, mentee_ids)), "as_of": as_of, "first_pair_id": 0,
+            "max_candidates": max_candidates, "min_candidates": min_candidates})
+        meta = pd.read_sql(sql("candidates/pairs.sql"), self.conn)
+        return meta.merge(features, on="pair_id", how="inner", validate="one_to_one")

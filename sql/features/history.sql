@@ -1,0 +1,47 @@
+-- Point-in-time history for the pairs in feature_pairs: only facts dated before each pair's
+-- as_of time count. A request is known at requested_at; an acceptance is taken as known at
+-- request time, a decline at its ended_at (or requested_at); an outcome, a rating and the end
+-- of a pairing at ended_at. Computed once per distinct (person, as_of).
+CREATE TEMP TABLE global_outcomes ON COMMIT DROP AS
+SELECT ended_at,
+       sum((status = 'completed')::int) OVER w AS completed,
+       count(*) OVER w AS ended
+FROM interactions
+WHERE status IN ('completed', 'abandoned') AND ended_at IS NOT NULL
+WINDOW w AS (ORDER BY ended_at, id ROWS UNBOUNDED PRECEDING);
+CREATE INDEX ON global_outcomes (ended_at);
+
+-- Success rate of all pairings ended before as_of: the prior that mentor rates shrink to.
+CREATE TEMP TABLE global_rate ON COMMIT DROP AS
+SELECT k.as_of, coalesce(g.completed::float8 / g.ended, 0.3) AS rate
+FROM (SELECT DISTINCT as_of FROM feature_pairs) k
+LEFT JOIN LATERAL (SELECT completed, ended FROM global_outcomes
+                   WHERE ended_at < k.as_of ORDER BY ended_at DESC LIMIT 1) g ON true;
+ALTER TABLE global_rate ADD PRIMARY KEY (as_of);
+
+CREATE TEMP TABLE mentor_history ON COMMIT DROP AS
+SELECT k.mentor_id, k.as_of,
+       count(i.id) AS requests,
+       count(i.id) FILTER (WHERE i.status <> 'declined') AS accepted,
+       count(i.id) FILTER (WHERE i.status = 'declined'
+                           AND coalesce(i.ended_at, i.requested_at) < k.as_of) AS declined,
+       count(i.id) FILTER (WHERE i.status = 'completed' AND i.ended_at < k.as_of) AS completed,
+       count(i.id) FILTER (WHERE i.status = 'abandoned' AND i.ended_at < k.as_of) AS abandoned,
+       avg(i.rating) FILTER (WHERE i.ended_at < k.as_of) AS mean_rating,
+       count(i.id) FILTER (WHERE i.status <> 'declined'
+                           AND (i.ended_at IS NULL OR i.ended_at >= k.as_of)) AS load
+FROM (SELECT DISTINCT mentor_id, as_of FROM feature_pairs) k
+LEFT JOIN interactions i ON i.mentor_id = k.mentor_id AND i.requested_at < k.as_of
+GROUP BY k.mentor_id, k.as_of;
+ALTER TABLE mentor_history ADD PRIMARY KEY (mentor_id, as_of);
+
+CREATE TEMP TABLE mentee_history ON COMMIT DROP AS
+SELECT k.mentee_id, k.as_of,
+       count(i.id) AS requests,
+       count(i.id) FILTER (WHERE i.status = 'declined'
+                           AND coalesce(i.ended_at, i.requested_at) < k.as_of) AS declines
+FROM (SELECT DISTINCT mentee_id, as_of FROM feature_pairs) k
+LEFT JOIN interactions i ON i.mentee_id = k.mentee_id AND i.requested_at < k.as_of
+GROUP BY k.mentee_id, k.as_of;
+ALTER TABLE mentee_history ADD PRIMARY KEY (mentee_id, as_of);
+ANALYZE feature_pairs, global_rate, mentor_history, mentee_history;

@@ -1,0 +1,3 @@
+-- Clear the pairs and point-in-time history of the previous build in this session.
+DROP TABLE IF EXISTS global_outcomes, global_rate, mentor_history, mentee_history;
+TRUNCATE feature_pairs;
