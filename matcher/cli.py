@@ -186,6 +186,42 @@ def export_command(folder: Path) -> None:
     click.echo(", ".join(f"{name}.csv: {n:,} rows" for name, n in counts.items()))
 
 
+@cli.group()
+def features() -> None:
+    """Export the feature rows the models see, as CSV, for inspection by analysts."""
+
+
+@features.command("training")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="CSV file to write.")
+def features_training(out: Path) -> None:
+    """One row per interaction: ids, request time, labels (accepted, success), features.
+
+    Every feature uses only facts dated before the request (point-in-time correct).
+    """
+    _export_features("training", out)
+
+
+@features.command("candidates")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="CSV file to write.")
+def features_candidates(out: Path) -> None:
+    """One row per candidate pair for every active mentee, with features as of now."""
+    _export_features("candidates", out)
+
+
+def _export_features(kind: str, out: Path) -> None:
+    from datetime import UTC, datetime
+
+    from matcher.db import make_engine
+    from matcher.features import export_csv
+
+    engine = make_engine()
+    with engine.begin() as conn:
+        rows = export_csv(conn, kind, out, datetime.now(UTC), progress=sys.stderr.isatty())
+    click.echo(f"wrote {rows:,} {kind} feature rows to {out}")
+
+
 def _url(engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 

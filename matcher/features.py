@@ -102,3 +102,37 @@ class FeatureSession:
             "max_candidates": max_candidates, "min_candidates": min_candidates})
         meta = pd.read_sql(sql("candidates/pairs.sql"), self.conn)
         return meta.merge(features, on="pair_id", how="inner", validate="one_to_one")
+
+
+def active_mentee_ids(conn: Connection) -> list[int]:
+    return list(conn.execute(sql("candidates/active_mentees.sql")).scalars())
+
+
+def export_csv(conn: Connection, kind: str, path, as_of: datetime, chunk_size: int = 2000,
+               progress: bool = False) -> int:
+    """Write training or candidate feature rows to ``path`` (CSV), chunk by chunk.
+
+    Columns: mentee_id and mentor_id (the programme's ids), as_of, the label columns for
+    training, then one column per feature. Returns the number of rows written.
+    """
+    from tqdm import tqdm
+
+    session = FeatureSession(conn)
+    rename = {"mentee_external_id": "mentee_id", "mentor_external_id": "mentor_id"}
+
+    def tidy(frame: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
+        frame = frame.drop(columns=["mentee_id", "mentor_id"]).rename(columns=rename)
+        return frame[["mentee_id", "mentor_id", "as_of", *labels, *FEATURES]]
+
+    if kind == "training":
+        frame = tidy(session.training_frame(), ["accepted", "success"])
+        frame.to_csv(path, index=False)
+        return len(frame)
+    mentees = active_mentee_ids(conn)
+    written = 0
+    chunks = range(0, len(mentees), chunk_size)
+    for start in tqdm(chunks, desc="candidate features", unit="chunk", disable=not progress):
+        frame = tidy(session.candidate_frame(mentees[start:start + chunk_size], as_of), [])
+        frame.to_csv(path, index=False, mode="w" if start == 0 else "a", header=start == 0)
+        written += len(frame)
+    return written

@@ -18,7 +18,8 @@ def upgrade() -> None:
         """
         CREATE SCHEMA synthetic_truth;
         COMMENT ON SCHEMA synthetic_truth IS
-            'Ground truth of seeded synthetic worlds; read by evaluation only, never by training or scoring.';
+            'Ground truth of seeded synthetic worlds; read by evaluation only, '
+            'never by training or scoring.';
         CREATE TABLE synthetic_truth.world (
             singleton    boolean PRIMARY KEY DEFAULT true CHECK (singleton),
             seed         bigint NOT NULL,

@@ -1,0 +1,144 @@
+"""Features: SQL equals the plain-Python reference, and no fact from after a pair's time leaks."""
+
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from matcher.features import FEATURES, FeatureSession
+from tests.feature_reference import reference_features
+from tests.helpers import AS_OF, invoke, seed
+
+EDGE_MENTORS = """mentor_id,domains,skills,industry,timezone,languages,style,experience_years,capacity,availability,bio,active
+K,data science,python;sql,technology,Asia/Kolkata,Hindi,hands-on,10,2,mon 09:00-12:00;sun 23:00-02:00,,true
+B,design,,media,Europe/Berlin,German,,,1,wed 18:00-20:00,,true
+N,data science;design,figma,,America/New_York,English,casual,3,0,,,false
+"""
+EDGE_MENTEES = """mentee_id,domains,skills,industry,timezone,languages,preferred_style,experience_level,availability,goals,active
+A,data science,python;statistics,technology,Europe/London,English,hands-on,junior,mon 04:00-06:00;mon 00:00-01:00,,true
+Z,design,,,Asia/Kathmandu,German,,,wed 22:45-23:45,,true
+Q,,,,UTC,English,casual,senior,,,true
+"""
+EDGE_INTERACTIONS = """mentee_id,mentor_id,requested_at,status,ended_at,rating
+A,K,2025-01-01T10:00:00+00:00,completed,2025-03-01T10:00:00+00:00,5
+Z,K,2025-02-01T10:00:00+00:00,declined,2025-02-03T10:00:00+00:00,
+Q,K,2025-02-15T10:00:00+00:00,abandoned,2025-04-01T10:00:00+00:00,2
+A,B,2025-05-01T10:00:00+00:00,active,,
+Z,B,2025-03-01T10:00:00+00:00,declined,,
+Q,N,2025-06-01T10:00:00+00:00,completed,2025-09-01T10:00:00+00:00,
+A,K,2025-10-01T10:00:00+00:00,declined,2025-10-05T10:00:00+00:00,
+"""
+
+
+def _training(engine) -> pd.DataFrame:
+    with engine.begin() as conn:
+        return FeatureSession(conn).training_frame()
+
+
+def _assert_matches_reference(engine, frame: pd.DataFrame) -> None:
+    expected = reference_features(engine, frame[["mentee_id", "mentor_id", "as_of"]])
+    actual = frame[list(FEATURES)].astype(float).reset_index(drop=True)
+    pd.testing.assert_frame_equal(actual, expected, check_exact=False, rtol=1e-9, atol=1e-9)
+
+
+@pytest.fixture
+def edge_world(db_url, tmp_path, engine):
+    for name, text in (("mentors", EDGE_MENTORS), ("mentees", EDGE_MENTEES),
+                       ("interactions", EDGE_INTERACTIONS)):
+        (tmp_path / f"{name}.csv").write_text(text)
+    invoke("import", "--mentors", str(tmp_path / "mentors.csv"),
+           "--mentees", str(tmp_path / "mentees.csv"),
+           "--interactions", str(tmp_path / "interactions.csv"))
+    return engine
+
+
+def test_edge_cases_match_the_reference(edge_world):
+    frame = _training(edge_world)
+    assert len(frame) == 7
+    _assert_matches_reference(edge_world, frame)
+    by_pair = frame.set_index(["mentee_external_id", "mentor_external_id", "as_of"]).sort_index()
+    first = by_pair.loc[("A", "K")].iloc[0]
+    # London mon 04:00-06:00 and 00:00-01:00 UTC vs Kolkata (+05:30) mon 09:00-12:00 local =
+    # 03:30-06:30 UTC and sun 23:00-02:00 local = sun 17:30-20:30 UTC: 2 shared hours.
+    assert first["shared_hours"] == 2.0
+    assert first["timezone_diff_hours"] == 5.5
+    assert first["shared_language"] == 0  # English vs Hindi
+    assert first["style_match"] == 1 and first["seniority_gap"] == 8
+    assert first["skill_coverage"] == 0.5 and first["skill_jaccard"] == pytest.approx(1 / 3)
+    z_b = by_pair.loc[("Z", "B")].iloc[0]
+    assert z_b["skill_coverage"] == 0 and z_b["skill_jaccard"] == 0  # both have no skills
+    assert z_b["style_stated"] == 0 and np.isnan(z_b["seniority_gap"])
+    assert z_b["timezone_diff_hours"] == 4.75  # Kathmandu +05:45 vs Berlin +01:00
+    # Kathmandu wed 22:45-23:45 = wed 17:00-18:00 UTC; Berlin wed 18:00-20:00 = 17:00-19:00
+    assert z_b["shared_hours"] == 1.0
+
+
+def test_seeded_world_features_match_the_reference(db_url, engine):
+    seed("--mentors", "25", "--mentees", "120", "--seed", "5")
+    frame = _training(engine)
+    assert len(frame) > 50
+    _assert_matches_reference(engine, frame)
+    with engine.begin() as conn:
+        feedback = FeatureSession(conn).feedback_frame()
+    sample = feedback.sample(60, random_state=1)
+    _assert_matches_reference(engine, sample)
+
+
+def test_facts_dated_after_a_pair_do_not_change_its_features(db_url, engine):
+    seed("--mentors", "25", "--mentees", "120", "--seed", "6")
+    before = _training(engine)
+    latest = before["as_of"].max()
+    with engine.begin() as conn:  # future requests, outcomes and ratings for every mentor
+        conn.execute(sa.text(
+            "INSERT INTO interactions (mentee_id, mentor_id, requested_at, status, ended_at, rating) "
+            "SELECT me.id, mo.id, CAST(:t AS timestamptz) + (mo.id || ' hours')::interval, "
+            "'completed', CAST(:t AS timestamptz) + interval '90 days', 5 "
+            "FROM mentors mo CROSS JOIN LATERAL "
+            "(SELECT id FROM mentees ORDER BY id LIMIT 3) me"),
+            {"t": pd.Timestamp(latest) + timedelta(days=1)})
+    after = _training(engine)
+    after = after[after["pair_id"].isin(before["pair_id"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(before.reset_index(drop=True), after)
+
+
+def test_a_pairs_own_outcome_never_appears_in_its_features(db_url, engine):
+    seed("--mentors", "25", "--mentees", "120", "--seed", "7")
+    before = _training(engine).set_index("pair_id")
+    features = list(FEATURES)
+    # Flip one pair's outcome (and rating) at a time: its own features must not move.
+    for pair_id in before[before["success"].notna()].index[:3]:
+        flip = ("UPDATE interactions SET status = CASE status WHEN 'completed' THEN 'abandoned' "
+                "ELSE 'completed' END, rating = 6 - coalesce(rating, 3) WHERE id = :id")
+        with engine.begin() as conn:
+            conn.execute(sa.text(flip), {"id": int(pair_id)})
+        after = _training(engine).set_index("pair_id")
+        pd.testing.assert_series_equal(before.loc[pair_id, features],
+                                       after.loc[pair_id, features])
+        assert before.loc[pair_id, "success"] != after.loc[pair_id, "success"]
+        with engine.begin() as conn:
+            conn.execute(sa.text(flip), {"id": int(pair_id)})
+
+
+def test_candidates_obey_eligibility_and_nobody_is_left_without(db_url, engine):
+    seed("--mentors", "40", "--mentees", "200", "--seed", "8")
+    with engine.begin() as conn:
+        mentees = conn.execute(sa.text("SELECT id FROM mentees WHERE active")).scalars().all()
+        frame = FeatureSession(conn).candidate_frame(mentees, AS_OF, max_candidates=15,
+                                                     min_candidates=5)
+        ineligible = set(conn.execute(sa.text(
+            "SELECT id FROM mentors m WHERE NOT active OR capacity <= "
+            "(SELECT count(*) FROM interactions i WHERE i.mentor_id = m.id "
+            "AND i.status = 'active')")).scalars())
+        requested = set(map(tuple, conn.execute(sa.text(
+            "SELECT mentee_id, mentor_id FROM interactions")).all()))
+    assert ineligible, "the seeded world should have inactive or full mentors"
+    assert not set(frame["mentor_id"]) & ineligible
+    assert not {(a, b) for a, b in zip(frame["mentee_id"], frame["mentor_id"],
+                                       strict=True)} & requested
+    assert not frame.duplicated(["mentee_id", "mentor_id"]).any()
+    per_mentee = frame.groupby("mentee_id").size()
+    assert set(per_mentee.index) == set(mentees)
+    assert per_mentee.min() >= 5 and per_mentee.max() <= 15
+    _assert_matches_reference(engine, frame.sample(40, random_state=2))
