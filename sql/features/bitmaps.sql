@@ -16,26 +16,25 @@ FROM (VALUES ('domain'), ('skill')) kinds (kind)
 LEFT JOIN term_vocab v ON v.kind = kinds.kind
 GROUP BY kinds.kind;
 
+-- A list of terms of one kind as a bitmap over term_vocab (all zeros for an empty list).
+CREATE OR REPLACE FUNCTION pg_temp.term_bits(terms text[], term_kind text) RETURNS varbit
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(
+        (SELECT bit_or(set_bit(repeat('0', v.n)::varbit, v.pos, 1))
+         FROM unnest(terms) t JOIN term_vocab v ON v.kind = term_kind AND v.term = t),
+        (SELECT zero FROM empty_bits WHERE kind = term_kind))
+$$;
+
 CREATE TEMP TABLE mentor_bits ON COMMIT DROP AS
-SELECT m.id,
-       coalesce((SELECT bit_or(set_bit(repeat('0', v.n)::varbit, v.pos, 1))
-                 FROM unnest(m.domains) t JOIN term_vocab v ON v.kind = 'domain' AND v.term = t),
-                (SELECT zero FROM empty_bits WHERE kind = 'domain')) AS domains,
-       coalesce((SELECT bit_or(set_bit(repeat('0', v.n)::varbit, v.pos, 1))
-                 FROM unnest(m.skills) t JOIN term_vocab v ON v.kind = 'skill' AND v.term = t),
-                (SELECT zero FROM empty_bits WHERE kind = 'skill')) AS skills
-FROM mentors m;
+SELECT id, pg_temp.term_bits(domains, 'domain') AS domains,
+       pg_temp.term_bits(skills, 'skill') AS skills
+FROM mentors;
 ALTER TABLE mentor_bits ADD PRIMARY KEY (id);
 
 CREATE TEMP TABLE mentee_bits ON COMMIT DROP AS
-SELECT m.id,
-       coalesce((SELECT bit_or(set_bit(repeat('0', v.n)::varbit, v.pos, 1))
-                 FROM unnest(m.domains) t JOIN term_vocab v ON v.kind = 'domain' AND v.term = t),
-                (SELECT zero FROM empty_bits WHERE kind = 'domain')) AS domains,
-       coalesce((SELECT bit_or(set_bit(repeat('0', v.n)::varbit, v.pos, 1))
-                 FROM unnest(m.skills) t JOIN term_vocab v ON v.kind = 'skill' AND v.term = t),
-                (SELECT zero FROM empty_bits WHERE kind = 'skill')) AS skills
-FROM mentees m;
+SELECT id, pg_temp.term_bits(domains, 'domain') AS domains,
+       pg_temp.term_bits(skills, 'skill') AS skills
+FROM mentees;
 ALTER TABLE mentee_bits ADD PRIMARY KEY (id);
 
 CREATE TEMP TABLE zone_offsets ON COMMIT DROP AS
