@@ -46,7 +46,7 @@ class LoadReport:
                          for name in self.inserted)
 
 
-def pg_array(items) -> str | None:
+def pg_array(items) -> str:
     """A PostgreSQL array literal with every element quoted (``{"a","b c"}``)."""
     if items is None:
         return "{}"

@@ -11,6 +11,7 @@ through the same loader as imported files.
 from __future__ import annotations
 
 import heapq
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from tqdm import tqdm
 from matcher import loader
 from matcher.availability import parse_availability, utc_slots
 from matcher.db import sql
+from matcher.errors import MatcherError
 from matcher.formats import FEEDBACK, INTERACTIONS, MENTEES, MENTORS
 from matcher.loader import Dataset, LoadReport, copy_rows
 from matcher.taxonomy import DOMAIN_SKILLS, DOMAINS, INDUSTRIES, STYLES, TIMEZONES
@@ -322,10 +324,6 @@ def _truth_rows(world: World):
 def seed_database(engine, n_mentors: int, n_mentees: int, seed: int, as_of: datetime,
                   replace: bool, progress: bool = False) -> SeedSummary:
     """Build a world and load it in one transaction; with ``replace``, existing data goes."""
-    import json
-
-    from matcher.errors import MatcherError
-
     started = time.perf_counter()
     with engine.begin() as conn:
         existing = conn.execute(sql("seed/existing_rows.sql")).scalar_one()

@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from matcher.db import sql
+from matcher.errors import MatcherError
 from matcher.taxonomy import EXPERIENCE_LEVEL_YEARS
 
 #: Logit weights of the true success probability; ``intercept`` is calibrated per world.
@@ -172,8 +173,6 @@ class TruthModel:
         with engine.connect() as conn:
             world = conn.execute(sql("truth/world.sql")).scalar_one_or_none()
             if world is None:
-                from matcher.errors import MatcherError
-
                 raise MatcherError("this database holds no synthetic world "
                                    "(the oracle exists only for `matcher seed` worlds)")
             mentors = pd.read_sql(sql("truth/mentors.sql"), conn)
