@@ -81,18 +81,6 @@ class FeatureSession:
         """One row per shown recommendation with its rank and action."""
         return self._labelled("features/feedback_pairs.sql", "features/feedback_labels.sql")
 
-    def pair_frame(self, pairs: pd.DataFrame) -> pd.DataFrame:
-        """Features of arbitrary ``(mentee_id, mentor_id, as_of)`` pairs, in their order."""
-        from matcher.loader import copy_rows
-
-        self.conn.execute(sql("features/reset.sql"))
-        rows = ((i, me, mo, pd.Timestamp(t).isoformat()) for i, (me, mo, t) in
-                enumerate(pairs[["mentee_id", "mentor_id", "as_of"]].itertuples(index=False)))
-        copy_rows(self.conn, "feature_pairs", ["pair_id", "mentee_id", "mentor_id", "as_of"], rows)
-        self.conn.execute(sql("features/history.sql"))
-        frame = self._copy_out(sql_text("features/select.sql").rstrip().rstrip(";"))
-        return frame.sort_values("pair_id").drop(columns="pair_id").reset_index(drop=True)
-
     def candidate_frame(self, mentee_ids: list[int], as_of: datetime, *,
                         max_candidates: int = 300, min_candidates: int = 30) -> pd.DataFrame:
         """Candidate pairs for ``mentee_ids`` with their features (see
