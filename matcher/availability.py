@@ -60,9 +60,16 @@ def parse_availability(text: str | None) -> list[Block]:
 
 
 def utc_slots(blocks: list[Block], utc_offset_minutes: int) -> str:
-    """The blocks as a 672-character '0'/'1' string of UTC slots (PostgreSQL bit(672) text)."""
+    """The blocks as a 672-character '0'/'1' string of UTC slots (PostgreSQL bit(672) text).
+
+    Block bounds and zone offsets are whole quarter hours, and a block is shorter than a
+    week, so each block is one run of slots that wraps past Sunday midnight at most once.
+    """
     slots = bytearray(b"0" * SLOTS_PER_WEEK)
     for block in blocks:
-        for minute in range(block.start, block.end, SLOT_MINUTES):
-            slots[((minute - utc_offset_minutes) % MINUTES_PER_WEEK) // SLOT_MINUTES] = ord("1")
+        first = ((block.start - utc_offset_minutes) // SLOT_MINUTES) % SLOTS_PER_WEEK
+        end = first + (block.end - block.start) // SLOT_MINUTES
+        slots[first:min(end, SLOTS_PER_WEEK)] = b"1" * (min(end, SLOTS_PER_WEEK) - first)
+        if end > SLOTS_PER_WEEK:
+            slots[:end - SLOTS_PER_WEEK] = b"1" * (end - SLOTS_PER_WEEK)
     return slots.decode()

@@ -99,8 +99,9 @@ def copy_rows(conn: Connection, table: str, columns: list[str], rows, *, not_nul
 
 
 def availability_bits(frame: pd.DataFrame, offsets: dict[str, int]) -> list[str]:
-    """``availability_utc`` for each row of a mentors/mentees frame (already validated)."""
-    return [utc_slots(parse_availability(text), offsets[tz])
+    """``availability_utc`` for each row of a mentors/mentees frame (already validated), in
+    PostgreSQL's hexadecimal bit-string input (``x`` + 168 digits: a quarter of the text)."""
+    return [f"x{int(utc_slots(parse_availability(text), offsets[tz]), 2):0168x}"
             for text, tz in zip(frame["availability"], frame["timezone"], strict=True)]
 
 

@@ -41,3 +41,19 @@ def test_block_crossing_the_week_boundary_after_conversion_wraps_to_sunday():
     assert _slots_on(bits) == [668, 669, 670, 671]
     # Sunday 23:00-01:00 at UTC-01:00 is Monday 00:00-02:00 UTC: the first eight.
     assert _slots_on(utc_slots(parse_availability("sun 23:00-01:00"), -60)) == list(range(0, 8))
+
+
+def _slots_minute_by_minute(blocks, offset):
+    """The definition: every local quarter hour of every block, shifted to UTC, wrapped."""
+    slots = ["0"] * 672
+    for block in blocks:
+        for minute in range(block.start, block.end, 15):
+            slots[((minute - offset) % (7 * 1440)) // 15] = "1"
+    return "".join(slots)
+
+
+@pytest.mark.parametrize("offset", [-720, -570, -300, 0, 330, 345, 630, 765, 840])
+def test_utc_slots_match_the_minute_by_minute_definition(offset):
+    text = "mon 00:00-01:00; sun 22:30-02:15; wed 12:00-12:15; sat 23:45-24:00; tue 08:00-20:00"
+    blocks = parse_availability(text)
+    assert utc_slots(blocks, offset) == _slots_minute_by_minute(blocks, offset)
