@@ -44,6 +44,11 @@ FEATURES: tuple[str, ...] = (
 )
 
 
+#: Candidates kept per mentee for scoring: on the medium synthetic world 200 keep ~96% of
+#: the exhaustive oracle top-10 (benchmarks/features_benchmark.py measures it).
+MAX_CANDIDATES = 200
+
+
 class FeatureSession:
     """Feature builds inside one transaction on ``conn`` (temporary tables drop at commit)."""
 
@@ -65,7 +70,7 @@ class FeatureSession:
         self.conn.execute(sql(fill), parameters or {})
         self.conn.execute(sql("features/history.sql"))
         frame = self._copy_out(sql_text("features/select.sql").rstrip().rstrip(";"))
-        assert tuple(frame.columns[1:]) == FEATURES, "select.sql and FEATURES disagree"
+        assert tuple(frame.columns[3:]) == FEATURES, "select.sql and FEATURES disagree"
         return frame
 
     def _labelled(self, fill: str, labels: str) -> pd.DataFrame:
@@ -82,18 +87,24 @@ class FeatureSession:
         return self._labelled("features/feedback_pairs.sql", "features/feedback_labels.sql")
 
     def candidate_frame(self, mentee_ids: list[int], as_of: datetime, *,
-                        max_candidates: int = 300, min_candidates: int = 30) -> pd.DataFrame:
-        """Candidate pairs for ``mentee_ids`` with their features (see
-        ``sql/candidates/generate.sql`` for the rules)."""
-        features = self._build("candidates/generate.sql", {
+                        max_candidates: int = MAX_CANDIDATES) -> pd.DataFrame:
+        """Candidate pairs for ``mentee_ids`` (internal ids) with their features, in no
+        particular order (see ``sql/candidates/generate.sql`` for the rules)."""
+        frame = self._build("candidates/generate.sql", {
             "mentee_ids": list(map(int, mentee_ids)), "as_of": as_of, "first_pair_id": 0,
-            "max_candidates": max_candidates, "min_candidates": min_candidates})
-        meta = pd.read_sql(sql("candidates/pairs.sql"), self.conn)
-        return meta.merge(features, on="pair_id", how="inner", validate="one_to_one")
+            "max_candidates": max_candidates})
+        frame.insert(3, "as_of", pd.Timestamp(as_of))
+        return frame
 
 
 def active_mentee_ids(conn: Connection) -> list[int]:
     return list(conn.execute(sql("candidates/active_mentees.sql")).scalars())
+
+
+def external_ids(conn: Connection) -> tuple[dict[int, str], dict[int, str]]:
+    """Internal id -> the programme's id, for mentees and for mentors."""
+    return ({i: name for name, i in conn.execute(sql("load/mentee_ids.sql"))},
+            {i: name for name, i in conn.execute(sql("load/mentor_ids.sql"))})
 
 
 def export_csv(conn: Connection, kind: str, path, as_of: datetime, chunk_size: int = 2000,
@@ -116,11 +127,16 @@ def export_csv(conn: Connection, kind: str, path, as_of: datetime, chunk_size: i
         frame = tidy(session.training_frame(), ["accepted", "success"])
         frame.to_csv(path, index=False)
         return len(frame)
+    mentee_names, mentor_names = external_ids(conn)
     mentees = active_mentee_ids(conn)
     written = 0
     chunks = range(0, len(mentees), chunk_size)
     for start in tqdm(chunks, desc="candidate features", unit="chunk", disable=not progress):
-        frame = tidy(session.candidate_frame(mentees[start:start + chunk_size], as_of), [])
+        frame = session.candidate_frame(mentees[start:start + chunk_size], as_of)
+        frame = frame.sort_values(["mentee_id", "mentor_id"]).assign(
+            mentee_external_id=lambda f: f["mentee_id"].map(mentee_names),
+            mentor_external_id=lambda f: f["mentor_id"].map(mentor_names))
+        frame = tidy(frame, [])
         frame.to_csv(path, index=False, mode="w" if start == 0 else "a", header=start == 0)
         written += len(frame)
     return written

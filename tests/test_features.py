@@ -125,8 +125,7 @@ def test_candidates_obey_eligibility_and_nobody_is_left_without(db_url, engine):
     seed("--mentors", "40", "--mentees", "200", "--seed", "8")
     with engine.begin() as conn:
         mentees = conn.execute(sa.text("SELECT id FROM mentees WHERE active")).scalars().all()
-        frame = FeatureSession(conn).candidate_frame(mentees, AS_OF, max_candidates=15,
-                                                     min_candidates=5)
+        frame = FeatureSession(conn).candidate_frame(mentees, AS_OF, max_candidates=15)
         ineligible = set(conn.execute(sa.text(
             "SELECT id FROM mentors m WHERE NOT active OR capacity <= "
             "(SELECT count(*) FROM interactions i WHERE i.mentor_id = m.id "

@@ -1,6 +1,6 @@
 -- One row of features per pair in feature_pairs (in no particular order). Column names and order
 -- are matcher.features.FEATURES; docs/features.md gives each formula.
-SELECT p.pair_id,
+SELECT p.pair_id, p.mentee_id, p.mentor_id,
        bit_count(eb.domains & mb.domains) AS domain_overlap_count,
        coalesce(bit_count(eb.domains & mb.domains)::float8
                 / nullif(bit_count(eb.domains), 0), 0) AS domain_overlap_share,

@@ -1,1 +1,2 @@
-SELECT external_id FROM mentors;
+-- The programme's id and matcher's internal id of every mentor.
+SELECT external_id, id FROM mentors;
