@@ -222,6 +222,181 @@ def _export_features(kind: str, out: Path) -> None:
     click.echo(f"wrote {rows:,} {kind} feature rows to {out}")
 
 
+ALGORITHM_NAMES = ("logistic", "random_forest", "xgboost", "xgboost_ranker")
+
+
+@cli.command("train")
+@click.option("--algorithms", default=",".join(ALGORITHM_NAMES), show_default=True,
+              help="Comma-separated algorithms to train.")
+@click.option("--holdout", type=click.FloatRange(0.05, 0.5), default=0.2, show_default=True,
+              help="Share of labelled pairs, the most recent ones, held out for testing.")
+@click.option("--cv", type=click.IntRange(0), default=0,
+              help="Also run grouped k-fold cross-validation by mentee on the training "
+                   "part with this many folds (e.g. 5); 0 = off.")
+@click.option("--oracle-mentees", type=click.IntRange(10), default=300, show_default=True,
+              help="Active mentees sampled for the oracle comparison (synthetic worlds).")
+@click.option("--promote/--no-promote", default=True, show_default=True,
+              help="Promote the best model when it beats the champion on the main metric.")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to write the report (default: .matcher/reports/train-<run>).")
+def train_command(algorithms, holdout, cv, oracle_mentees, promote, report_dir) -> None:
+    """Train and compare models, register them, and promote the best one.
+
+    \b
+    Learns from interactions that ended (completed = 1, abandoned = 0) and from
+    recommendations people acted on (accepted = 1, declined = 0; ignored ones are left
+    out because lower ranks are ignored more often just for being lower). Trains on pairs
+    dated before a cutoff and tests on the rest, beside three baselines (random,
+    popularity, content) and the current champion. On synthetic worlds the main metric is
+    oracle efficiency (true success of the top 10 vs the best possible top 10), else
+    NDCG@10. Every model is registered; the best becomes champion only if it beats the
+    current one. Writes a Markdown report with plots.
+    """
+    from matcher import report
+    from matcher.db import make_engine
+    from matcher.runlog import job_run
+    from matcher.training import train
+
+    chosen = [a.strip() for a in algorithms.split(",") if a.strip()]
+    unknown = sorted(set(chosen) - set(ALGORITHM_NAMES))
+    if unknown or not chosen:
+        raise click.BadParameter(f"unknown {unknown}; choose from {', '.join(ALGORITHM_NAMES)}",
+                                 param_hint="--algorithms")
+    engine = make_engine()
+    parameters = {"algorithms": chosen, "holdout": holdout, "cv": cv, "promote": promote}
+    with job_run(engine, "train", parameters) as job:
+        run = train(engine, chosen, holdout_share=holdout, cv=cv, oracle_mentees=oracle_mentees,
+                    promote=promote, job_run_id=job.id, progress=sys.stderr.isatty())
+        folder = report_dir or get_settings().reports_dir / f"train-{job.id}"
+        path = report.write(run, folder, f"Training run {job.id}")
+        job.summary = {"registered": run.registered, "promoted": run.promoted,
+                       "decision": run.decision, "report": str(path)}
+    with pd_display():
+        click.echo(run.table().to_string(float_format=lambda v: f"{v:.4f}"))
+    click.echo(run.decision)
+    click.echo(f"report: {path}")
+
+
+@cli.command("evaluate")
+@click.option("--version", "version_id", type=int,
+              help="Model version to evaluate (default: the champion).")
+@click.option("--holdout", type=click.FloatRange(0.05, 0.5), default=0.2, show_default=True,
+              help="Share of labelled pairs, the most recent ones, to evaluate on.")
+@click.option("--oracle-mentees", type=click.IntRange(10), default=300, show_default=True,
+              help="Active mentees sampled for the oracle comparison (synthetic worlds).")
+def evaluate_command(version_id, holdout, oracle_mentees) -> None:
+    """Evaluate a registered model beside the baselines on the most recent labelled pairs.
+
+    Note that a model is only fairly judged on pairs it was not trained on: use the same
+    --holdout as its training run (see `matcher models show V`).
+    """
+    from datetime import UTC, datetime
+
+    from matcher import evaluation, registry
+    from matcher.db import make_engine
+    from matcher.features import FeatureSession
+
+    engine = make_engine()
+    with engine.begin() as conn:
+        loaded = (registry.load(conn, version_id) if version_id is not None
+                  else registry.load_champion(conn))
+        session = FeatureSession(conn)
+        split = evaluation.time_split(evaluation.labelled_pairs(session), holdout)
+        oracle = evaluation.oracle_sample(session, conn, datetime.now(UTC), oracle_mentees)
+    results = [evaluation.evaluate(name, "baseline", score, False, split.test, oracle)
+               for name, score in evaluation.BASELINES.items()]
+    results.append(evaluation.evaluate(f"v{loaded.version_id} ({loaded.algorithm})", "model",
+                                       evaluation.model_scorer(loaded.model),
+                                       loaded.model.probabilistic, split.test, oracle))
+    import pandas as pd
+
+    table = pd.DataFrame.from_dict({r.name: r.metrics for r in results}, orient="index")
+    click.echo(f"{len(split.test):,} held-out pairs from {split.cutoff:%Y-%m-%d}")
+    with pd_display():
+        click.echo(table.T.to_string(float_format=lambda v: f"{v:.4f}"))
+
+
+@cli.group()
+def models() -> None:
+    """The model registry: list, inspect, promote and roll back model versions."""
+
+
+@models.command("list")
+def models_list() -> None:
+    """Every registered model version, newest first."""
+    from matcher import registry
+    from matcher.db import make_engine
+
+    rows = registry.versions(make_engine())
+    if not rows:
+        click.echo("no models yet (run: matcher train)")
+    for row in rows:
+        m = row["metrics"]
+        main = " ".join(f"{k}={m[k]:.4f}" for k in ("oracle_efficiency", "ndcg@10", "roc_auc")
+                        if isinstance(m.get(k), float))
+        click.echo(f"v{row['id']:<5} {row['status']:<9} {row['algorithm']:<15} "
+                   f"{row['created_at']:%Y-%m-%d %H:%M}  {main}")
+
+
+@models.command("show")
+@click.argument("version_id", type=int)
+def models_show(version_id: int) -> None:
+    """Everything the registry knows about one version (not the artifact itself)."""
+    import json
+
+    from matcher import registry
+    from matcher.db import make_engine
+
+    row = registry.show(make_engine(), version_id)
+    click.echo(json.dumps(row, indent=2, default=str))
+
+
+@models.command("promote")
+@click.argument("version_id", type=int)
+@click.option("--reason", required=True, help="Why (kept in the promotion log).")
+def models_promote(version_id: int, reason: str) -> None:
+    """Make VERSION_ID the champion that scoring uses (the current one is retired)."""
+    from matcher import registry
+    from matcher.db import make_engine
+
+    with make_engine().begin() as conn:
+        previous = registry.promote(conn, version_id, reason, forced=True)
+    click.echo(f"v{version_id} is the champion (previous: {previous and f'v{previous}'})")
+
+
+@models.command("rollback")
+@click.option("--reason", default="manual rollback", show_default=True,
+              help="Why (kept in the promotion log).")
+def models_rollback(reason: str) -> None:
+    """Restore the champion that the current one replaced."""
+    from matcher import registry
+    from matcher.db import make_engine
+
+    with make_engine().begin() as conn:
+        restored = registry.rollback(conn, reason)
+    click.echo(f"v{restored} is the champion again")
+
+
+@models.command("history")
+def models_history() -> None:
+    """The promotion log: who promoted which version when, why, and what it replaced."""
+    from matcher import registry
+    from matcher.db import make_engine
+
+    for row in registry.promotions(make_engine()):
+        previous = f"v{row['previous_champion_id']}" if row["previous_champion_id"] else "-"
+        forced = " (manual)" if row["forced"] else ""
+        click.echo(f"{row['promoted_at']:%Y-%m-%d %H:%M}  v{row['model_version_id']} "
+                   f"{row['algorithm']} replaced {previous} by {row['promoted_by']}{forced}: "
+                   f"{row['reason']}")
+
+
+def pd_display():
+    import pandas as pd
+
+    return pd.option_context("display.width", 200, "display.max_columns", 30)
+
+
 def _url(engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 

@@ -39,6 +39,7 @@ FEATURES: tuple[str, ...] = (
     "mentor_success_smoothed",
     "mentor_mean_rating",
     "mentor_load_ratio",
+    "mentor_recommendation_acceptance",
     "mentee_requests",
     "mentee_declines",
 )

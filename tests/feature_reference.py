@@ -18,10 +18,11 @@ def _load(engine):
         mentors = pd.read_sql(sa.text("SELECT * FROM mentors"), conn).set_index("id")
         mentees = pd.read_sql(sa.text("SELECT * FROM mentees"), conn).set_index("id")
         interactions = pd.read_sql(sa.text("SELECT * FROM interactions"), conn)
+        feedback = pd.read_sql(sa.text("SELECT * FROM recommendation_feedback"), conn)
         zones = dict(conn.execute(sa.text(
             "SELECT name, extract(epoch FROM utc_offset)::int / 60 "
             "- CASE WHEN is_dst THEN 60 ELSE 0 END FROM pg_timezone_names")).all())
-    return mentors, mentees, interactions, zones
+    return mentors, mentees, interactions, feedback, zones
 
 
 def _v(value):
@@ -31,7 +32,8 @@ def _v(value):
 
 def reference_features(engine, pairs: pd.DataFrame) -> pd.DataFrame:
     """Features of ``pairs`` (mentee_id, mentor_id, as_of), computed in plain Python."""
-    mentors, mentees, interactions, zones = _load(engine)
+    mentors, mentees, interactions, feedback, zones = _load(engine)
+    answered = feedback[feedback["action"].isin(["accepted", "declined"])]
     ended = interactions[interactions["status"].isin(["completed", "abandoned"])
                          & interactions["ended_at"].notna()]
     rows = []
@@ -56,6 +58,10 @@ def reference_features(engine, pairs: pd.DataFrame) -> pd.DataFrame:
                     & (before["ended_at"].isna() | (before["ended_at"] >= t))).sum())
         global_done = ended[ended["ended_at"] < t]
         prior = ((global_done["status"] == "completed").mean() if len(global_done) else 0.3)
+        answers = answered[answered["acted_at"] < t]
+        global_accept = ((answers["action"] == "accepted").mean() if len(answers) else 0.3)
+        answers = answers[answers["mentor_id"] == m.name]
+        mentor_accepted = int((answers["action"] == "accepted").sum())
         mine = interactions[(interactions["mentee_id"] == e.name)
                             & (interactions["requested_at"] < t)]
         mine_declined_time = mine["ended_at"].fillna(mine["requested_at"])
@@ -82,6 +88,8 @@ def reference_features(engine, pairs: pd.DataFrame) -> pd.DataFrame:
             "mentor_success_smoothed": (completed + 5 * prior) / (completed + abandoned + 5),
             "mentor_mean_rating": ratings.mean() if len(ratings) else np.nan,
             "mentor_load_ratio": load / m.capacity if m.capacity else np.nan,
+            "mentor_recommendation_acceptance": (mentor_accepted + 5 * global_accept)
+                                                / (len(answers) + 5),
             "mentee_requests": len(mine),
             "mentee_declines": int(((mine["status"] == "declined")
                                     & (mine_declined_time < t)).sum()),

@@ -141,3 +141,26 @@ def test_candidates_obey_eligibility_and_nobody_is_left_without(db_url, engine):
     assert set(per_mentee.index) == set(mentees)
     assert per_mentee.min() >= 5 and per_mentee.max() <= 15
     _assert_matches_reference(engine, frame.sample(40, random_state=2))
+
+
+def test_a_recommendations_own_answer_never_appears_in_its_features(db_url, engine):
+    seed("--mentors", "25", "--mentees", "120", "--seed", "7")
+
+    def feedback_features():
+        with engine.begin() as conn:
+            return FeatureSession(conn).feedback_frame().set_index("pair_id")
+
+    before = feedback_features()
+    answered = before[before["action"].isin(["accepted", "declined"])].index[:3]
+    assert len(answered) == 3
+    flip = ("UPDATE recommendation_feedback SET action = CASE action WHEN 'accepted' "
+            "THEN 'declined' ELSE 'accepted' END WHERE id = :id")
+    for pair_id in answered:
+        with engine.begin() as conn:
+            conn.execute(sa.text(flip), {"id": int(pair_id)})
+        after = feedback_features()
+        pd.testing.assert_series_equal(before.loc[pair_id, list(FEATURES)],
+                                       after.loc[pair_id, list(FEATURES)])
+        assert before.loc[pair_id, "action"] != after.loc[pair_id, "action"]
+        with engine.begin() as conn:
+            conn.execute(sa.text(flip), {"id": int(pair_id)})

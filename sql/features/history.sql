@@ -11,12 +11,26 @@ WHERE status IN ('completed', 'abandoned') AND ended_at IS NOT NULL
 WINDOW w AS (ORDER BY ended_at, id ROWS UNBOUNDED PRECEDING);
 CREATE INDEX ON global_outcomes (ended_at);
 
--- Success rate of all pairings ended before as_of: the prior that mentor rates shrink to.
+-- Recommendations acted on, in order of the action: known at acted_at.
+CREATE TEMP TABLE global_actions ON COMMIT DROP AS
+SELECT acted_at,
+       sum((action = 'accepted')::int) OVER w AS accepted,
+       count(*) OVER w AS acted
+FROM recommendation_feedback
+WHERE action IN ('accepted', 'declined') AND acted_at IS NOT NULL
+WINDOW w AS (ORDER BY acted_at, id ROWS UNBOUNDED PRECEDING);
+CREATE INDEX ON global_actions (acted_at);
+
+-- Success rate of all pairings ended before as_of, and acceptance rate of all
+-- recommendations acted on before as_of: the priors that mentor rates shrink to.
 CREATE TEMP TABLE global_rate ON COMMIT DROP AS
-SELECT k.as_of, coalesce(g.completed::float8 / g.ended, 0.3) AS rate
+SELECT k.as_of, coalesce(g.completed::float8 / g.ended, 0.3) AS rate,
+       coalesce(a.accepted::float8 / a.acted, 0.3) AS accept_rate
 FROM (SELECT DISTINCT as_of FROM feature_pairs) k
 LEFT JOIN LATERAL (SELECT completed, ended FROM global_outcomes
-                   WHERE ended_at < k.as_of ORDER BY ended_at DESC LIMIT 1) g ON true;
+                   WHERE ended_at < k.as_of ORDER BY ended_at DESC LIMIT 1) g ON true
+LEFT JOIN LATERAL (SELECT accepted, acted FROM global_actions
+                   WHERE acted_at < k.as_of ORDER BY acted_at DESC LIMIT 1) a ON true;
 ALTER TABLE global_rate ADD PRIMARY KEY (as_of);
 
 CREATE TEMP TABLE mentor_history ON COMMIT DROP AS
@@ -35,6 +49,18 @@ LEFT JOIN interactions i ON i.mentor_id = k.mentor_id AND i.requested_at < k.as_
 GROUP BY k.mentor_id, k.as_of;
 ALTER TABLE mentor_history ADD PRIMARY KEY (mentor_id, as_of);
 
+-- How mentees answered this mentor when recommended, before as_of.
+CREATE TEMP TABLE mentor_answers ON COMMIT DROP AS
+SELECT k.mentor_id, k.as_of,
+       count(f.id) FILTER (WHERE f.action = 'accepted') AS accepted,
+       count(f.id) FILTER (WHERE f.action = 'declined') AS declined
+FROM (SELECT DISTINCT mentor_id, as_of FROM feature_pairs) k
+LEFT JOIN recommendation_feedback f
+       ON f.mentor_id = k.mentor_id AND f.acted_at < k.as_of
+      AND f.action IN ('accepted', 'declined')
+GROUP BY k.mentor_id, k.as_of;
+ALTER TABLE mentor_answers ADD PRIMARY KEY (mentor_id, as_of);
+
 CREATE TEMP TABLE mentee_history ON COMMIT DROP AS
 SELECT k.mentee_id, k.as_of,
        count(i.id) AS requests,
@@ -44,4 +70,4 @@ FROM (SELECT DISTINCT mentee_id, as_of FROM feature_pairs) k
 LEFT JOIN interactions i ON i.mentee_id = k.mentee_id AND i.requested_at < k.as_of
 GROUP BY k.mentee_id, k.as_of;
 ALTER TABLE mentee_history ADD PRIMARY KEY (mentee_id, as_of);
-ANALYZE feature_pairs, global_rate, mentor_history, mentee_history;
+ANALYZE feature_pairs, global_rate, mentor_history, mentor_answers, mentee_history;

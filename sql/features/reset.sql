@@ -1,3 +1,4 @@
 -- Clear the pairs and point-in-time history of the previous build in this session.
-DROP TABLE IF EXISTS global_outcomes, global_rate, mentor_history, mentee_history;
+DROP TABLE IF EXISTS global_outcomes, global_actions, global_rate, mentor_history,
+    mentor_answers, mentee_history;
 TRUNCATE feature_pairs;

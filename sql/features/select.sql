@@ -25,6 +25,8 @@ SELECT p.pair_id, p.mentee_id, p.mentor_id,
            AS mentor_success_smoothed,
        mh.mean_rating::float8 AS mentor_mean_rating,
        mh.load::float8 / nullif(m.capacity, 0) AS mentor_load_ratio,
+       (ma.accepted + 5 * g.accept_rate) / (ma.accepted + ma.declined + 5)
+           AS mentor_recommendation_acceptance,
        eh.requests AS mentee_requests,
        eh.declines AS mentee_declines
 FROM feature_pairs p
@@ -35,6 +37,7 @@ JOIN mentor_bits mb ON mb.id = p.mentor_id
 JOIN zone_offsets ez ON ez.name = e.timezone
 JOIN zone_offsets mz ON mz.name = m.timezone
 JOIN mentor_history mh ON mh.mentor_id = p.mentor_id AND mh.as_of = p.as_of
+JOIN mentor_answers ma ON ma.mentor_id = p.mentor_id AND ma.as_of = p.as_of
 JOIN mentee_history eh ON eh.mentee_id = p.mentee_id AND eh.as_of = p.as_of
 JOIN global_rate g ON g.as_of = p.as_of
 

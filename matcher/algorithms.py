@@ -1,0 +1,231 @@
+"""The algorithms matcher trains, behind one small interface.
+
+Every algorithm fits on a feature matrix (columns = :data:`matcher.features.FEATURES`) with
+binary labels and mentee groups, scores pairs (higher = better match), reports feature
+importances and per-pair signed contributions (for explanations), and turns itself into
+bytes and back. XGBoost models are stored in XGBoost's own UBJSON format; scikit-learn
+models with joblib (the registry verifies their sha256 before loading them).
+
+Hyper-parameters live in :data:`PARAMETERS`, the one place to change them.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import ClassVar
+
+import joblib
+import numpy as np
+import xgboost as xgb
+from scipy import sparse
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+#: Default hyper-parameters per algorithm.
+PARAMETERS: dict[str, dict] = {
+    "logistic": {"C": 1.0, "max_iter": 1000, "class_weight": "balanced"},
+    "random_forest": {"n_estimators": 300, "max_depth": 10, "min_samples_leaf": 20,
+                      "class_weight": "balanced", "n_jobs": -1, "random_state": 0},
+    "xgboost": {"n_estimators": 300, "max_depth": 4, "learning_rate": 0.05,
+                "subsample": 0.8, "colsample_bytree": 0.8, "min_child_weight": 5,
+                "n_jobs": 2, "random_state": 0},
+    "xgboost_ranker": {"objective": "rank:ndcg", "n_estimators": 300, "max_depth": 4,
+                       "learning_rate": 0.05, "subsample": 0.8, "colsample_bytree": 0.8,
+                       "min_child_weight": 5, "n_jobs": 2, "random_state": 0},
+}
+
+
+class Algorithm:
+    """fit / predict / importances / contributions / to_bytes / from_bytes."""
+
+    name: ClassVar[str]
+    artifact_format: ClassVar[str]
+    #: Whether :meth:`predict` returns a probability (else only an ordering score).
+    probabilistic: ClassVar[bool] = True
+
+    def __init__(self, features: list[str], parameters: dict | None = None) -> None:
+        self.features = list(features)
+        self.parameters = {**PARAMETERS[self.name], **(parameters or {})}
+
+    def fit(self, X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> Algorithm:
+        """Train on ``X`` with labels ``y``; rows of one mentee share a ``groups`` value and
+        are contiguous (sorted by group)."""
+        raise NotImplementedError
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def importances(self) -> dict[str, float]:
+        """Global importance per feature, summing to 1."""
+        raise NotImplementedError
+
+    def contributions(self, X: np.ndarray) -> np.ndarray:
+        """(rows, features) signed contribution of each feature to each row's score."""
+        raise NotImplementedError
+
+    def to_bytes(self) -> bytes:
+        raise NotImplementedError
+
+    @classmethod
+    def from_bytes(cls, data: bytes, features: list[str], parameters: dict) -> Algorithm:
+        raise NotImplementedError
+
+
+def _normalised(values: np.ndarray, features: list[str]) -> dict[str, float]:
+    values = np.abs(np.asarray(values, dtype=float))
+    total = values.sum() or 1.0
+    return {f: float(v / total) for f, v in zip(features, values, strict=True)}
+
+
+class _SklearnAlgorithm(Algorithm):
+    artifact_format = "joblib"
+
+    def _estimator(self):
+        raise NotImplementedError
+
+    def fit(self, X, y, groups):
+        self.pipeline = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
+                                      *self._estimator())
+        self.pipeline.fit(X, y)
+        return self
+
+    def predict(self, X):
+        return self.pipeline.predict_proba(X)[:, 1]
+
+    def _prepared(self, X):
+        return self.pipeline[:-1].transform(X)
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        joblib.dump(self.pipeline, buffer)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data, features, parameters):
+        model = cls(features, parameters)
+        model.pipeline = joblib.load(io.BytesIO(data))  # sha256 checked by the registry
+        return model
+
+
+class LogisticModel(_SklearnAlgorithm):
+    """Logistic regression on standardised features (missing values: median)."""
+
+    name = "logistic"
+
+    def _estimator(self):
+        return StandardScaler(), LogisticRegression(**self.parameters)
+
+    def importances(self):
+        return _normalised(self.pipeline[-1].coef_[0], self.features)
+
+    def contributions(self, X):
+        """Exact for the logit: standardised value times coefficient."""
+        return self._prepared(X) * self.pipeline[-1].coef_[0]
+
+
+class RandomForestModel(_SklearnAlgorithm):
+    """Random forest (missing values: median)."""
+
+    name = "random_forest"
+
+    def _estimator(self):
+        return (RandomForestClassifier(**self.parameters),)
+
+    def importances(self):
+        return _normalised(self.pipeline[-1].feature_importances_, self.features)
+
+    def contributions(self, X):
+        """Saabas decomposition: each split's change in the positive-class share is credited
+        to the split's feature, averaged over trees (sums to prediction - base rate)."""
+        prepared = self._prepared(X)
+        forest = self.pipeline[-1]
+        total = np.zeros((len(prepared), len(self.features)))
+        for tree in forest.estimators_:
+            t = tree.tree_
+            value = t.value[:, 0, :]
+            share = value[:, 1] / value.sum(axis=1)
+            children = np.concatenate([t.children_left, t.children_right])
+            parents = np.concatenate([np.arange(t.node_count)] * 2)
+            keep = children >= 0
+            children, parents = children[keep], parents[keep]
+            delta = sparse.csr_matrix(
+                (share[children] - share[parents], (children, t.feature[parents])),
+                shape=(t.node_count, len(self.features)))
+            total += (tree.decision_path(prepared) @ delta).toarray()
+        return total / len(forest.estimators_)
+
+
+class _XGBoostAlgorithm(Algorithm):
+    artifact_format = "xgboost-ubj"
+
+    def _fit(self, X, y, groups) -> xgb.Booster:
+        raise NotImplementedError
+
+    def fit(self, X, y, groups):
+        self.booster = self._fit(X, y, groups)
+        return self
+
+    def predict(self, X):
+        return self.booster.inplace_predict(np.ascontiguousarray(X, dtype=np.float32))
+
+    def importances(self):
+        gain = self.booster.get_score(importance_type="total_gain")
+        return _normalised([gain.get(f, 0.0) for f in self.features], self.features)
+
+    def contributions(self, X):
+        """Exact TreeSHAP contributions in the model's output (margin) units."""
+        matrix = xgb.DMatrix(np.asarray(X, dtype=np.float32), feature_names=self.features)
+        return self.booster.predict(matrix, pred_contribs=True)[:, :-1]
+
+    def to_bytes(self) -> bytes:
+        return bytes(self.booster.save_raw("ubj"))
+
+    @classmethod
+    def from_bytes(cls, data, features, parameters):
+        model = cls(features, parameters)
+        model.booster = xgb.Booster()
+        model.booster.load_model(bytearray(data))
+        return model
+
+
+class XGBoostModel(_XGBoostAlgorithm):
+    """Gradient-boosted trees, binary logistic; positives up-weighted to balance classes."""
+
+    name = "xgboost"
+
+    def _fit(self, X, y, groups):
+        positives = max(int(y.sum()), 1)
+        model = xgb.XGBClassifier(**self.parameters,
+                                  scale_pos_weight=(len(y) - positives) / positives)
+        model.fit(np.asarray(X, dtype=np.float32), y)
+        booster = model.get_booster()
+        booster.feature_names = self.features
+        return booster
+
+
+class XGBoostRankerModel(_XGBoostAlgorithm):
+    """Learning to rank (LambdaMART, ``rank:ndcg``) with one query group per mentee.
+
+    Scores order mentors for a mentee; they are not probabilities.
+    """
+
+    name = "xgboost_ranker"
+    probabilistic = False
+
+    def _fit(self, X, y, groups):
+        if np.any(np.diff(groups) < 0):
+            raise ValueError("rows must be sorted by mentee (query group)")
+        model = xgb.XGBRanker(**self.parameters)
+        model.fit(np.asarray(X, dtype=np.float32), y, qid=groups)
+        booster = model.get_booster()
+        booster.feature_names = self.features
+        return booster
+
+
+ALGORITHMS: dict[str, type[Algorithm]] = {
+    cls.name: cls for cls in (LogisticModel, RandomForestModel, XGBoostModel,
+                               XGBoostRankerModel)
+}

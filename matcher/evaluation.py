@@ -1,0 +1,182 @@
+"""What models learn from and how they are judged: labelled pairs, the time split, baselines,
+held-out metrics and, on synthetic worlds, efficiency against the oracle.
+
+Labelled pairs (features as of each pair's own time, see :mod:`matcher.features`):
+
+* every interaction that ended: label 1 if completed, 0 if abandoned (declined and still
+  active requests have no outcome);
+* every shown recommendation the mentee acted on: label 1 if accepted, 0 if declined.
+  Ignored rows are left out: a lower-ranked row is more often ignored because it was never
+  looked at (position bias), not because it was a worse match; among rows that were acted
+  on, the rank no longer decides the action.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection
+
+from matcher import metrics
+from matcher.algorithms import Algorithm
+from matcher.db import sql
+from matcher.errors import MatcherError
+from matcher.features import FEATURES, FeatureSession, active_mentee_ids
+
+log = logging.getLogger(__name__)
+
+Scorer = Callable[[pd.DataFrame], np.ndarray]
+
+
+def labelled_pairs(session: FeatureSession) -> pd.DataFrame:
+    """Columns: mentee_id, mentor_id, as_of, label, source, then FEATURES; sorted by mentee
+    then time (the order rankers need)."""
+    interactions = session.training_frame()
+    interactions = interactions[interactions["success"].notna()].assign(
+        label=lambda f: f["success"].astype(int), source="interaction")
+    feedback = session.feedback_frame()
+    feedback = feedback[feedback["action"].isin(["accepted", "declined"])].assign(
+        label=lambda f: f["accepted"].astype(int), source="feedback")
+    columns = ["mentee_id", "mentor_id", "as_of", "label", "source", *FEATURES]
+    frame = pd.concat([interactions[columns], feedback[columns]], ignore_index=True)
+    frame["as_of"] = pd.to_datetime(frame["as_of"], utc=True)
+    return frame.sort_values(["mentee_id", "as_of", "mentor_id"], kind="stable",
+                             ignore_index=True)
+
+
+@dataclass
+class Split:
+    train: pd.DataFrame
+    test: pd.DataFrame
+    cutoff: pd.Timestamp
+
+
+def time_split(pairs: pd.DataFrame, holdout_share: float = 0.2) -> Split:
+    """Train on pairs dated before the cutoff, test on pairs from it on; the cutoff leaves
+    about ``holdout_share`` of the pairs for testing."""
+    cutoff = pairs["as_of"].quantile(1 - holdout_share)
+    train = pairs[pairs["as_of"] < cutoff].reset_index(drop=True)
+    test = pairs[pairs["as_of"] >= cutoff].reset_index(drop=True)
+    if train.empty or test.empty or train["label"].nunique() < 2:
+        raise ValueError(f"not enough labelled pairs to train and test "
+                         f"({len(train)} before {cutoff}, {len(test)} after)")
+    return Split(train, test, cutoff)
+
+
+def matrix(frame: pd.DataFrame, features=FEATURES) -> np.ndarray:
+    """The feature columns a model was trained on (older versions may use fewer)."""
+    missing = sorted(set(features) - set(frame.columns))
+    if missing:
+        raise MatcherError(f"the model needs features this version of matcher no longer "
+                           f"computes: {', '.join(missing)}; retrain it")
+    return frame[list(features)].to_numpy(dtype=np.float32)
+
+
+def fit(model: Algorithm, frame: pd.DataFrame) -> float:
+    """Fit ``model`` on ``frame`` (sorted by mentee); returns seconds taken."""
+    start = time.perf_counter()
+    model.fit(matrix(frame), frame["label"].to_numpy(), frame["mentee_id"].to_numpy())
+    return time.perf_counter() - start
+
+
+BASELINES: dict[str, Scorer] = {
+    "random": lambda f: np.random.default_rng(0).random(len(f)),
+    "popularity": lambda f: f["mentor_completed"].to_numpy(dtype=float),
+    "content": lambda f: (10 * f["domain_overlap_count"] + f["skill_coverage"]).to_numpy(float),
+}
+
+
+@dataclass
+class OracleSample:
+    """All eligible mentors for a sample of active mentees, with features and the true
+    success probability of each pair (synthetic worlds only)."""
+
+    frame: pd.DataFrame
+    true_p: np.ndarray
+
+    def evaluate(self, scores: np.ndarray, k: int = 10) -> dict[str, float]:
+        groups = []
+        for _, index in self.frame.groupby("mentee_id").indices.items():
+            groups.append((scores[index], self.true_p[index]))
+        return metrics.oracle_efficiency(groups, k)
+
+
+def oracle_sample(session: FeatureSession, conn: Connection, as_of: datetime,
+                  n_mentees: int = 300, seed: int = 0) -> OracleSample | None:
+    """``None`` unless the database holds a seeded world."""
+    from matcher.truth import TruthModel
+
+    if conn.execute(sql("truth/world.sql")).scalar_one_or_none() is None:
+        return None
+    mentees = np.array(active_mentee_ids(conn))
+    rng = np.random.default_rng(seed)
+    sample = np.sort(rng.choice(mentees, min(n_mentees, len(mentees)), replace=False))
+    frame = session.candidate_frame(sample.tolist(), as_of, max_candidates=1_000_000)
+    frame = frame.sort_values(["mentee_id", "mentor_id"], ignore_index=True)
+    truth = TruthModel.from_database(conn.engine)
+    mentor_column = pd.Index(truth.mentors.ids).get_indexer(frame["mentor_id"])
+    probabilities = truth.probability(truth.rows_of(sample))
+    row_of = {int(m): r for r, m in enumerate(sample)}
+    rows = frame["mentee_id"].map(row_of).to_numpy()
+    return OracleSample(frame, probabilities[rows, mentor_column])
+
+
+@dataclass
+class Evaluation:
+    """Scores and metrics of one model or baseline on the holdout (and the oracle sample)."""
+
+    name: str
+    kind: str  # "model" or "baseline"
+    metrics: dict[str, float] = field(default_factory=dict)
+    test_scores: np.ndarray | None = None
+    oracle_scores: np.ndarray | None = None
+    probabilistic: bool = True
+
+
+def evaluate(name: str, kind: str, score: Scorer, probabilistic: bool, test: pd.DataFrame,
+             oracle: OracleSample | None) -> Evaluation:
+    y = test["label"].to_numpy()
+    scores = np.asarray(score(test), dtype=float)
+    result = Evaluation(name, kind, test_scores=scores, probabilistic=probabilistic)
+    result.metrics |= metrics.classification(y, scores, probabilistic and kind != "baseline")
+    result.metrics |= metrics.ranking(test["mentee_id"].to_numpy(), y, scores)
+    if oracle is not None:
+        result.oracle_scores = np.asarray(score(oracle.frame), dtype=float)
+        result.metrics |= oracle.evaluate(result.oracle_scores)
+    return result
+
+
+def model_scorer(model: Algorithm) -> Scorer:
+    return lambda frame: model.predict(matrix(frame, model.features))
+
+
+def main_metric(oracle: OracleSample | None) -> str:
+    """What decides which model is best: oracle efficiency where a ground truth exists,
+    else NDCG@10 on the holdout."""
+    return "oracle_efficiency" if oracle is not None else "ndcg@10"
+
+
+def cross_validate(algorithm: type[Algorithm], parameters: dict, train: pd.DataFrame,
+                   folds: int) -> dict[str, float]:
+    """Grouped k-fold by mentee on the training pairs: mean and std of ROC-AUC and NDCG@10."""
+    from sklearn.model_selection import GroupKFold
+
+    results = []
+    for fit_rows, test_rows in GroupKFold(n_splits=folds).split(train, groups=train["mentee_id"]):
+        model = algorithm(list(FEATURES), parameters)
+        fit(model, train.iloc[fit_rows])
+        test = train.iloc[test_rows]
+        scores = model.predict(matrix(test))
+        y = test["label"].to_numpy()
+        results.append({"roc_auc": metrics.classification(y, scores, False)["roc_auc"],
+                        "ndcg@10": metrics.ranking(test["mentee_id"].to_numpy(), y, scores)
+                        .get("ndcg@10", float("nan"))})
+    frame = pd.DataFrame(results)
+    return {f"cv_{k}_{stat}": float(getattr(frame[k], stat)()) for k in frame
+            for stat in ("mean", "std")}

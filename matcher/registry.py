@@ -1,0 +1,141 @@
+"""The model registry: versions in ``model_versions``, promotions in ``model_promotions``.
+
+Artifacts are stored in the database (``bytea``), not in a folder: a scoring job on any
+machine that can reach the database can load the champion, backups of the database back up
+the models, and a version row can never point at a file that was moved or deleted. Models are
+a few hundred kB to a few MB, well within what PostgreSQL stores comfortably.
+
+Every artifact's sha256 is recorded at registration and checked before loading; a mismatch
+raises :class:`ArtifactIntegrityError` and nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import logging
+import platform
+from dataclasses import dataclass
+
+import joblib
+import sklearn
+import xgboost
+from sqlalchemy import Connection
+from sqlalchemy.engine import Engine
+
+from matcher.algorithms import ALGORITHMS, Algorithm
+from matcher.db import sql
+from matcher.errors import ArtifactIntegrityError, MatcherError, NoChampion
+
+log = logging.getLogger(__name__)
+
+
+def library_versions() -> dict[str, str]:
+    return {"python": platform.python_version(), "xgboost": xgboost.__version__,
+            "scikit-learn": sklearn.__version__, "joblib": joblib.__version__}
+
+
+@dataclass
+class LoadedModel:
+    version_id: int
+    algorithm: str
+    model: Algorithm
+
+
+def register(conn: Connection, model: Algorithm, *, training_window: dict, row_counts: dict,
+             metrics: dict, job_run_id: int | None = None) -> int:
+    """Store ``model`` as a candidate version and return its id."""
+    artifact = model.to_bytes()
+    return conn.execute(sql("registry/insert.sql"), {
+        "algorithm": model.name, "parameters": json.dumps(model.parameters),
+        "features": model.features, "training_window": json.dumps(training_window, default=str),
+        "row_counts": json.dumps(row_counts), "metrics": json.dumps(metrics),
+        "library_versions": json.dumps(library_versions()),
+        "artifact_format": model.artifact_format, "artifact": artifact,
+        "artifact_sha256": hashlib.sha256(artifact).hexdigest(), "job_run_id": job_run_id,
+    }).scalar_one()
+
+
+def load(conn: Connection, version_id: int) -> LoadedModel:
+    """Load a version, refusing an artifact whose sha256 differs from the registry's."""
+    row = conn.execute(sql("registry/artifact.sql"), {"id": version_id}).mappings().one_or_none()
+    if row is None:
+        raise MatcherError(f"no model version {version_id} (see: matcher models list)")
+    artifact = bytes(row["artifact"])
+    digest = hashlib.sha256(artifact).hexdigest()
+    if digest != row["artifact_sha256"]:
+        raise ArtifactIntegrityError(
+            f"model version {version_id}: artifact sha256 {digest[:12]}... does not match the "
+            f"registry's {row['artifact_sha256'][:12]}...; refusing to load it")
+    cls = ALGORITHMS.get(row["algorithm"])
+    if cls is None or cls.artifact_format != row["artifact_format"]:
+        raise MatcherError(f"model version {version_id}: unknown algorithm/format "
+                           f"{row['algorithm']}/{row['artifact_format']}")
+    model = cls.from_bytes(artifact, list(row["features"]), row["parameters"])
+    return LoadedModel(version_id, row["algorithm"], model)
+
+
+def champion_id(conn: Connection) -> int | None:
+    return conn.execute(sql("registry/champion.sql")).scalar_one_or_none()
+
+
+def load_champion(conn: Connection) -> LoadedModel:
+    version = champion_id(conn)
+    if version is None:
+        raise NoChampion("there is no champion model yet; run `matcher train` first")
+    return load(conn, version)
+
+
+def promote(conn: Connection, version_id: int, reason: str, *, forced: bool = False,
+            by: str | None = None) -> int | None:
+    """Make ``version_id`` the champion (retiring the current one) and log it; returns the
+    previous champion's id. Call inside a transaction."""
+    conn.execute(sql("registry/lock.sql"))
+    status = conn.execute(sql("registry/status.sql"), {"id": version_id}).scalar_one_or_none()
+    if status is None:
+        raise MatcherError(f"no model version {version_id} (see: matcher models list)")
+    if status == "champion":
+        raise MatcherError(f"model version {version_id} is already the champion")
+    previous = conn.execute(sql("registry/promote.sql"), {
+        "id": version_id, "promoted_by": by or _who(), "reason": reason, "forced": forced,
+    }).scalar_one()
+    log.info("model version %d promoted to champion (previous: %s, forced: %s): %s",
+             version_id, previous, forced, reason)
+    return previous
+
+
+def rollback(conn: Connection, reason: str, by: str | None = None) -> int:
+    """Restore the champion that the current one replaced; returns its id."""
+    conn.execute(sql("registry/lock.sql"))
+    previous = conn.execute(sql("registry/previous_champion.sql")).scalar_one_or_none()
+    if previous is None:
+        raise MatcherError("nothing to roll back to: the current champion replaced no other "
+                           "(see: matcher models history)")
+    promote(conn, previous, f"rollback: {reason}", by=by)
+    return previous
+
+
+def versions(engine: Engine) -> list[dict]:
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(sql("registry/list.sql")).mappings()]
+
+
+def show(engine: Engine, version_id: int) -> dict:
+    with engine.connect() as conn:
+        row = conn.execute(sql("registry/show.sql"), {"id": version_id}).mappings().one_or_none()
+    if row is None:
+        raise MatcherError(f"no model version {version_id} (see: matcher models list)")
+    return dict(row)
+
+
+def promotions(engine: Engine) -> list[dict]:
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(sql("registry/promotions.sql")).mappings()]
+
+
+def _who() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

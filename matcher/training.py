@@ -1,0 +1,127 @@
+"""``matcher train``: train the chosen algorithms on a time split, compare them with the
+baselines and the current champion on the same holdout, register every model, and promote
+the best one when it beats the champion.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+from tqdm import tqdm
+
+from matcher import evaluation, registry
+from matcher.algorithms import ALGORITHMS, PARAMETERS
+from matcher.evaluation import BASELINES, Evaluation
+from matcher.features import FEATURES, FeatureSession
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainingRun:
+    """What one ``matcher train`` did, for printing and for the report."""
+
+    split: evaluation.Split
+    main_metric: str
+    evaluations: list[Evaluation] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    importances: dict[str, dict[str, float]] = field(default_factory=dict)
+    registered: dict[str, int] = field(default_factory=dict)
+    champion_before: int | None = None
+    promoted: int | None = None
+    decision: str = ""
+    oracle: evaluation.OracleSample | None = None
+    report_dir: Path | None = None
+
+    def table(self) -> pd.DataFrame:
+        columns = ["oracle_efficiency", "oracle_ndcg@10", "ndcg@10", "ndcg@5", "map@10",
+                   "recall@10", "mrr", "hit_rate@5", "roc_auc", "pr_auc", "log_loss", "brier"]
+        rows = {e.name: e.metrics for e in self.evaluations}
+        frame = pd.DataFrame.from_dict(rows, orient="index")
+        frame.insert(0, "kind", [e.kind for e in self.evaluations])
+        frame["train_s"] = [self.seconds.get(e.name) for e in self.evaluations]
+        keep = ["kind", *[c for c in columns if c in frame], "train_s"]
+        return frame[keep].sort_values(self.main_metric, ascending=False)
+
+
+def train(engine: Engine, algorithms: list[str], *, holdout_share: float = 0.2, cv: int = 0,
+          oracle_mentees: int = 300, promote: bool = True, as_of: datetime | None = None,
+          job_run_id: int | None = None, progress: bool = False) -> TrainingRun:
+    as_of = as_of or datetime.now(UTC)
+    with engine.begin() as conn:
+        session = FeatureSession(conn)
+        pairs = evaluation.labelled_pairs(session)
+        oracle = evaluation.oracle_sample(session, conn, as_of, oracle_mentees)
+    split = evaluation.time_split(pairs, holdout_share)
+    log.info("labelled pairs: %d for training (before %s), %d held out", len(split.train),
+             split.cutoff, len(split.test))
+    run = TrainingRun(split, evaluation.main_metric(oracle), oracle=oracle)
+
+    for name, score in BASELINES.items():
+        run.evaluations.append(evaluation.evaluate(name, "baseline", score, False, split.test,
+                                                   oracle))
+    models = {}
+    for name in tqdm(algorithms, desc="training", unit="model", disable=not progress):
+        model = ALGORITHMS[name](list(FEATURES))
+        run.seconds[name] = evaluation.fit(model, split.train)
+        result = evaluation.evaluate(name, "model", evaluation.model_scorer(model),
+                                     model.probabilistic, split.test, oracle)
+        if cv > 1:
+            result.metrics |= evaluation.cross_validate(ALGORITHMS[name], PARAMETERS[name],
+                                                        split.train, cv)
+        run.evaluations.append(result)
+        run.importances[name] = model.importances()
+        models[name] = model
+        log.info("%s: %s = %.4f, trained in %.1f s", name, run.main_metric,
+                 result.metrics.get(run.main_metric, float("nan")), run.seconds[name])
+
+    with engine.begin() as conn:
+        run.champion_before = registry.champion_id(conn)
+        if run.champion_before is not None:
+            champion = registry.load(conn, run.champion_before)
+            run.evaluations.append(evaluation.evaluate(
+                f"champion v{run.champion_before} ({champion.algorithm})", "champion",
+                evaluation.model_scorer(champion.model), champion.model.probabilistic,
+                split.test, oracle))
+        window = {"trained_before": split.cutoff.isoformat(), "as_of": as_of.isoformat(),
+                  "first_pair": split.train["as_of"].min().isoformat()}
+        counts = {"train": len(split.train), "test": len(split.test),
+                  "train_positives": int(split.train["label"].sum())}
+        for result in run.evaluations:
+            if result.kind == "model":
+                run.registered[result.name] = registry.register(
+                    conn, models[result.name], training_window=window, row_counts=counts,
+                    metrics=result.metrics | {"train_seconds": run.seconds[result.name]},
+                    job_run_id=job_run_id)
+        _decide(conn, run, promote)
+    return run
+
+
+def _decide(conn, run: TrainingRun, promote: bool) -> None:
+    """Promote the best new model if it beats the champion on the main metric."""
+    key = run.main_metric
+    candidates = [e for e in run.evaluations if e.kind == "model"]
+    if not candidates:
+        run.decision = "no model trained"
+        return
+    best = max(candidates, key=lambda e: e.metrics.get(key, float("-inf")))
+    value = best.metrics.get(key, float("nan"))
+    champion = next((e for e in run.evaluations if e.kind == "champion"), None)
+    if champion is not None and champion.metrics.get(key, float("-inf")) >= value:
+        run.decision = (f"kept the champion: {champion.name} has {key} "
+                        f"{champion.metrics.get(key):.4f} >= {best.name}'s {value:.4f}")
+        return
+    reason = (f"best new model on {key} ({value:.4f})" if champion is None else
+              f"{key} {value:.4f} beats champion's {champion.metrics.get(key):.4f}")
+    if not promote:
+        run.decision = f"would promote {best.name} ({reason}); not promoted (--no-promote)"
+        return
+    version = run.registered[best.name]
+    registry.promote(conn, version, f"matcher train: {reason}")
+    run.promoted = version
+    run.decision = f"promoted {best.name} as version {version}: {reason}"

@@ -1,0 +1,3 @@
+-- One model version with its artifact.
+SELECT id, algorithm, status, parameters, features, artifact_format, artifact, artifact_sha256
+FROM model_versions WHERE id = :id;

@@ -1,0 +1,2 @@
+-- The id of the champion model, if any.
+SELECT id FROM model_versions WHERE status = 'champion';

@@ -1,0 +1,4 @@
+-- The champion before the current one: what a rollback restores.
+SELECT previous_champion_id FROM model_promotions
+WHERE model_version_id = (SELECT id FROM model_versions WHERE status = 'champion')
+ORDER BY id DESC LIMIT 1;
