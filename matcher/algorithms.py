@@ -134,6 +134,12 @@ class RandomForestModel(_SklearnAlgorithm):
     def _estimator(self):
         return (RandomForestClassifier(**self.parameters),)
 
+    def predict(self, X):
+        # Trees' votes summed in parallel threads add up in varying order (last-bit noise);
+        # one thread gives the same scores every time.
+        self.pipeline[-1].n_jobs = 1
+        return super().predict(X)
+
     def importances(self):
         return _normalised(self.pipeline[-1].feature_importances_, self.features)
 
