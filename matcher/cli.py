@@ -391,6 +391,88 @@ def models_history() -> None:
                    f"{row['reason']}")
 
 
+@cli.command("score")
+@click.option("--k", type=click.IntRange(1, 100), default=10, show_default=True,
+              help="Recommendations per mentee.")
+@click.option("--max-exposure", type=click.FloatRange(min=0.1), default=None,
+              help="Cap each mentor at R x (free capacity) lists, e.g. 3; the score given up "
+                   "and how evenly mentors are spread are logged. Default: no cap.")
+@click.option("--chunk-size", type=click.IntRange(100), default=2000, show_default=True,
+              help="Mentees per chunk (memory vs. speed).")
+def score_command(k, max_exposure, chunk_size) -> None:
+    """Nightly job: publish the champion's top-K mentors for every active mentee.
+
+    \b
+    Only one run at a time (a second one exits with code 75 and writes nothing). Readers of
+    the current_recommendations view keep seeing the previous batch until the new one is
+    complete; then it replaces it in one short transaction. If the run dies, the previous
+    batch stays published and the next run cleans up. Keeps the newest
+    MATCHER_KEEP_BATCHES published batches (default 7).
+    """
+    from matcher.db import make_engine
+    from matcher.runlog import job_run
+    from matcher.scoring import ScoreOptions, score
+
+    engine = make_engine()
+    options = ScoreOptions(k=k, max_exposure=max_exposure, chunk_size=chunk_size,
+                           keep_batches=get_settings().keep_batches)
+    with job_run(engine, "score", {"k": k, "max_exposure": max_exposure}) as job:
+        result = score(engine, options, progress=sys.stderr.isatty())
+        job.summary = {"batch_id": result.batch_id, "counts": result.counts,
+                       "timings": result.timings}
+    c = result.counts
+    click.echo(f"published batch {result.batch_id} (model v{result.model_version_id}): "
+               f"{c['recommendations']:,} recommendations for {c['mentees']:,} mentees, "
+               f"{c['pairs_scored']:,} pairs scored; {c['mentees_short_of_k']:,} mentees got "
+               f"fewer than {k}")
+    click.echo("exposure: " + ", ".join(f"{key} {c[key]}" for key in (
+        "mentors_recommended_share", "mentor_appearances_gini", "max_lists_per_mentor",
+        "score_kept_vs_plain_top_k")))
+    click.echo("seconds: " + ", ".join(f"{s} {v:.1f}" for s, v in result.timings.items()))
+
+
+@cli.command("show")
+@click.option("--mentees", "n", type=click.IntRange(1), default=3, show_default=True,
+              help="How many mentees to show.")
+@click.option("--mentee", "mentee_ids", multiple=True,
+              help="Show this mentee (the programme's id); repeatable.")
+def show_command(n, mentee_ids) -> None:
+    """Print published recommendations with the reasons behind each (current batch)."""
+    from matcher.db import make_engine, sql
+
+    engine = make_engine()
+    with engine.connect() as conn:
+        if not mentee_ids:
+            mentee_ids = conn.execute(sql("queries/some_mentees.sql"), {"n": n}).scalars().all()
+        if not mentee_ids:
+            raise click.ClickException("nothing is published yet (run: matcher score)")
+        for mentee in mentee_ids:
+            rows = conn.execute(sql("queries/mentee_top_k.sql"),
+                                {"mentee_id": mentee}).mappings().all()
+            click.echo(f"mentee {mentee}:" + ("" if rows else " no recommendations"))
+            for r in rows:
+                reasons = ", ".join(f"{e['feature']}={e['value']} ({e['contribution']:+.2f})"
+                                    for e in r["explanation"])
+                click.echo(f"  {r['rank']:>2}. {r['mentor_id']:<12} score {r['score']:.3f}  "
+                           f"{', '.join(r['domains'])}  because {reasons}")
+
+
+@db.command("grant-reader")
+@click.argument("role")
+@click.option("--create", is_flag=True, help="Create ROLE (NOLOGIN) if it does not exist.")
+def db_grant_reader(role: str, create: bool) -> None:
+    """Let ROLE read current_recommendations, and nothing else.
+
+    The view reads the tables with its owner's rights, so ROLE needs no grant on any table;
+    it keeps working after every publish. Give ROLE a login and password yourself, or
+    GRANT it to an application's login role.
+    """
+    from matcher.db import grant_reader, make_engine
+
+    grant_reader(make_engine(), role, create)
+    click.echo(f"{role} may SELECT from current_recommendations")
+
+
 def pd_display():
     import pandas as pd
 

@@ -123,3 +123,21 @@ def sql_text(name: str) -> str:
 def sql(name: str) -> sa.TextClause:
     """``sql/<name>`` as a SQLAlchemy text clause, to run with bound ``:parameters``."""
     return sa.text(sql_text(name))
+
+
+def grant_reader(engine: Engine, role: str, create: bool = False) -> None:
+    """Grant ``role`` SELECT on the current_recommendations view only (identifiers quoted by
+    psycopg2; a role name cannot be a bound parameter)."""
+    from psycopg2 import sql as pgsql
+
+    with engine.begin() as conn:
+        statements = ["GRANT USAGE ON SCHEMA public TO {}",
+                      "GRANT SELECT ON current_recommendations TO {}"]
+        if not conn.execute(sql("db/role_exists.sql"), {"role": role}).scalar_one():
+            if not create:
+                raise ConfigError(f"role {role!r} does not exist (add --create to create it)")
+            statements.insert(0, "CREATE ROLE {} NOLOGIN")
+        driver = conn.connection.driver_connection
+        for statement in statements:
+            conn.exec_driver_sql(pgsql.SQL(statement).format(pgsql.Identifier(role))
+                                 .as_string(driver))

@@ -1,0 +1,251 @@
+"""``matcher score``: the nightly batch. Top-K mentors per active mentee, published atomically.
+
+One run:
+
+1. takes the scoring advisory lock on a connection of its own (a second run exits with
+   :class:`LockBusy`, writing nothing); batches a dead run left 'building' are marked
+   failed and their rows dropped;
+2. loads the champion (sha256 verified) and records a 'building' batch;
+3. for chunks of active mentees: candidates and features in SQL, scores from the model,
+   keeping each mentee's best few;
+4. picks K per mentee (optionally capping each mentor's exposure), explains each pick with
+   the model's top signed feature contributions;
+5. writes the rows with COPY (invisible: readers see only the published batch), then
+   publishes by moving the ``published_batch`` pointer in one short transaction, and prunes
+   old batches.
+
+A failure or a kill at any point leaves the previous batch published.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Engine
+from tqdm import tqdm
+
+from matcher import evaluation, registry
+from matcher.db import sql
+from matcher.errors import LockBusy, MatcherError
+from matcher.features import MAX_CANDIDATES, FeatureSession, active_mentee_ids
+from matcher.loader import copy_rows
+
+log = logging.getLogger(__name__)
+
+#: pg_advisory_lock key of the scoring job ('matcher' in ASCII).
+LOCK_KEY = 0x6D617463686572
+#: Explanations list this many features, largest absolute contribution first.
+EXPLAINED_FEATURES = 3
+#: With --max-exposure, each mentee's best K x POOL_FACTOR candidates stay in the running.
+POOL_FACTOR = 5
+
+
+@dataclass
+class ScoreOptions:
+    k: int = 10
+    max_exposure: float | None = None
+    chunk_size: int = 2000
+    max_candidates: int = MAX_CANDIDATES
+    keep_batches: int = 7
+
+
+@dataclass
+class BatchResult:
+    batch_id: int
+    model_version_id: int
+    counts: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+
+
+@contextmanager
+def scoring_lock(engine: Engine) -> Iterator[None]:
+    """Hold the scoring advisory lock for the duration; :class:`LockBusy` if taken."""
+    conn = engine.connect()
+    try:
+        got = conn.execute(sql("scoring/try_lock.sql"), {"key": LOCK_KEY}).scalar_one()
+        conn.commit()
+        if not got:
+            raise LockBusy("another `matcher score` run is in progress; nothing was written "
+                           "(try again when it has finished)")
+        yield
+    finally:
+        conn.close()  # ends the session: the lock goes with it
+
+
+def score(engine: Engine, options: ScoreOptions, progress: bool = False) -> BatchResult:
+    timings: dict[str, float] = {}
+    with scoring_lock(engine):
+        with engine.begin() as conn:
+            conn.execute(sql("scoring/abandon_unfinished.sql"))
+        with engine.begin() as conn:
+            champion = registry.load_champion(conn)
+            mentees = active_mentee_ids(conn)
+            if not mentees:
+                raise MatcherError("there are no active mentees to score")
+            batch_id = conn.execute(sql("scoring/start_batch.sql"), {
+                "model_version_id": champion.version_id,
+                "parameters": json.dumps({"k": options.k, "max_exposure": options.max_exposure,
+                                          "max_candidates": options.max_candidates})},
+            ).scalar_one()
+        log.info("batch %d: scoring %d active mentees with model v%d (%s)", batch_id,
+                 len(mentees), champion.version_id, champion.algorithm)
+        try:
+            result = _build_and_publish(engine, batch_id, champion, mentees, options, timings,
+                                        progress)
+        except BaseException as exc:
+            with engine.begin() as conn:
+                conn.execute(sql("scoring/fail_batch.sql"),
+                             {"batch_id": batch_id, "error": str(exc)[:2000] or repr(exc)})
+            raise
+    return result
+
+
+def _build_and_publish(engine, batch_id, champion, mentees, options, timings, progress):
+    model = champion.model
+    as_of = datetime.now(UTC)
+    pool_size = options.k * (POOL_FACTOR if options.max_exposure else 1)
+    pools: list[pd.DataFrame] = []
+    pairs_scored = 0
+    clock = _Clock(timings)
+    with engine.begin() as conn:
+        session = FeatureSession(conn)
+        chunks = range(0, len(mentees), options.chunk_size)
+        for start in tqdm(chunks, desc="scoring", unit="chunk", disable=not progress):
+            with clock("candidates_and_features"):
+                frame = session.candidate_frame(mentees[start:start + options.chunk_size],
+                                                as_of, max_candidates=options.max_candidates)
+            with clock("predict"):
+                X = evaluation.matrix(frame, model.features)
+                frame = frame[["mentee_id", "mentor_id"]].assign(score=model.predict(X))
+                pairs_scored += len(frame)
+            with clock("top_k"):
+                best = _top_per_mentee(frame, pool_size)
+                pools.append(best.join(pd.DataFrame(X[best.index.to_numpy()], index=best.index,
+                                                    columns=model.features)))
+        free = dict(conn.execute(sql("scoring/free_capacity.sql")).all())
+    pool = pd.concat(pools, ignore_index=True)
+    with clock("top_k"):
+        chosen, exposure = choose(pool, options.k, free, options.max_exposure)
+    with clock("explain"):
+        X = chosen[model.features].to_numpy(dtype=np.float32)
+        chosen["explanation"] = explanations(model.contributions(X), X, model.features)
+    with clock("write"), engine.begin() as conn:
+        rows = chosen.assign(batch_id=batch_id)[
+            ["batch_id", "mentee_id", "rank", "mentor_id", "score", "explanation"]]
+        buffer = io.StringIO()
+        rows.to_csv(buffer, header=False, index=False, lineterminator="\n")
+        buffer.seek(0)
+        copy_rows(conn, "recommendations", list(rows.columns), buffer)
+    per_mentee = chosen.groupby("mentee_id").size()
+    counts = {"mentees": len(mentees), "recommendations": len(chosen),
+              "pairs_scored": pairs_scored,
+              "mentees_short_of_k": int((per_mentee < options.k).sum()
+                                        + len(set(mentees) - set(per_mentee.index))),
+              "mentees_without_any": len(set(mentees) - set(per_mentee.index)),
+              **exposure}
+    with clock("publish"), engine.begin() as conn:
+        conn.execute(sql("scoring/publish.sql"), {
+            "batch_id": batch_id, "counts": json.dumps(counts),
+            "timings": json.dumps({k: round(v, 3) for k, v in timings.items()})})
+    with engine.begin() as conn:
+        conn.execute(sql("scoring/prune.sql"), {"keep": options.keep_batches})
+    log.info("batch %d published: %s", batch_id, counts)
+    return BatchResult(batch_id, champion.version_id, counts, timings)
+
+
+class _Clock:
+    """Adds up seconds per stage."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
+
+
+def _top_per_mentee(frame: pd.DataFrame, n: int) -> pd.DataFrame:
+    """Each mentee's ``n`` best rows: score descending, ties by mentor id (deterministic)."""
+    ordered = frame.sort_values(["mentee_id", "score", "mentor_id"],
+                                ascending=[True, False, True], kind="stable")
+    return ordered[ordered.groupby("mentee_id").cumcount() < n]
+
+
+def choose(pool: pd.DataFrame, k: int, free_capacity: dict[int, int],
+           max_exposure: float | None) -> tuple[pd.DataFrame, dict]:
+    """K rows per mentee, ranked 1..K by score.
+
+    Without ``max_exposure``: each mentee's best K. With it: a greedy pass over all pairs
+    from the highest score down gives a mentor at most ceil(R x free capacity) lists; a
+    mentee the caps leave short then gets its best remaining candidates anyway (every
+    mentee gets K when K are eligible). Returns the rows and exposure figures: score kept
+    vs plain top-K, Gini of mentor appearances, share of eligible mentors recommended.
+    """
+    plain = _top_per_mentee(pool, k)
+    if max_exposure is None:
+        chosen = plain
+    else:
+        ordered = pool.sort_values(["score", "mentee_id", "mentor_id"],
+                                   ascending=[False, True, True], kind="stable")
+        caps = {m: int(np.ceil(max_exposure * f)) for m, f in free_capacity.items()}
+        taken_by_mentor: dict[int, int] = {}
+        taken_by_mentee: dict[int, int] = {}
+        keep = np.zeros(len(ordered), dtype=bool)
+        for i, (mentee, mentor) in enumerate(zip(ordered["mentee_id"].to_numpy(),
+                                                 ordered["mentor_id"].to_numpy(), strict=True)):
+            if (taken_by_mentee.get(mentee, 0) < k
+                    and taken_by_mentor.get(mentor, 0) < caps.get(mentor, 0)):
+                keep[i] = True
+                taken_by_mentee[mentee] = taken_by_mentee.get(mentee, 0) + 1
+                taken_by_mentor[mentor] = taken_by_mentor.get(mentor, 0) + 1
+        capped = ordered[keep]
+        short = pool.drop(capped.index)
+        need = k - capped.groupby("mentee_id").size().reindex(pool["mentee_id"].unique(),
+                                                               fill_value=0)
+        short = _top_per_mentee(short, k)
+        short = short[short.groupby("mentee_id").cumcount()
+                      < short["mentee_id"].map(need).to_numpy()]
+        chosen = pd.concat([capped, short])
+    chosen = chosen.sort_values(["mentee_id", "score", "mentor_id"],
+                                ascending=[True, False, True], kind="stable").copy()
+    chosen["rank"] = chosen.groupby("mentee_id").cumcount() + 1
+    figures = exposure_figures(chosen, free_capacity)
+    figures["score_kept_vs_plain_top_k"] = float(chosen["score"].sum() / plain["score"].sum())
+    if max_exposure is not None:
+        figures["filled_over_cap"] = int(len(chosen) - len(capped))
+    return chosen, figures
+
+
+def exposure_figures(chosen: pd.DataFrame, free_capacity: dict[int, int]) -> dict:
+    appearances = chosen["mentor_id"].value_counts().reindex(list(free_capacity), fill_value=0)
+    values = np.sort(appearances.to_numpy(dtype=float))
+    n = len(values)
+    gini = (float((2 * np.arange(1, n + 1) - n - 1) @ values / (n * values.sum()))
+            if n and values.sum() else 0.0)
+    return {"mentor_appearances_gini": round(gini, 4),
+            "mentors_recommended_share": round(float((appearances > 0).mean()), 4)
+            if n else 0.0,
+            "max_lists_per_mentor": int(appearances.max()) if n else 0}
+
+
+def explanations(contributions: np.ndarray, X: np.ndarray, features: list[str]) -> list[str]:
+    """JSON per row: the features with the largest absolute contributions, signed."""
+    top = np.argsort(-np.abs(contributions), axis=1, kind="stable")[:, :EXPLAINED_FEATURES]
+    out = []
+    for row, columns in enumerate(top):
+        out.append(json.dumps([
+            {"feature": features[c], "value": None if np.isnan(X[row, c]) else
+             round(float(X[row, c]), 4), "contribution": round(float(contributions[row, c]), 4)}
+            for c in columns]))
+    return out
