@@ -411,13 +411,14 @@ def score_command(k, max_exposure, chunk_size) -> None:
     """
     from matcher.db import make_engine
     from matcher.runlog import job_run
-    from matcher.scoring import ScoreOptions, score
+    from matcher.scoring import ScoreOptions, run_batch, scoring_lock
 
     engine = make_engine()
     options = ScoreOptions(k=k, max_exposure=max_exposure, chunk_size=chunk_size,
                            keep_batches=get_settings().keep_batches)
-    with job_run(engine, "score", {"k": k, "max_exposure": max_exposure}) as job:
-        result = score(engine, options, progress=sys.stderr.isatty())
+    with scoring_lock(engine), job_run(engine, "score", {"k": k, "max_exposure": max_exposure}) \
+            as job:
+        result = run_batch(engine, options, progress=sys.stderr.isatty())
         job.summary = {"batch_id": result.batch_id, "counts": result.counts,
                        "timings": result.timings}
     c = result.counts
@@ -427,7 +428,7 @@ def score_command(k, max_exposure, chunk_size) -> None:
                f"fewer than {k}")
     click.echo("exposure: " + ", ".join(f"{key} {c[key]}" for key in (
         "mentors_recommended_share", "mentor_appearances_gini", "max_lists_per_mentor",
-        "score_kept_vs_plain_top_k")))
+        "mean_score_vs_plain_top_k")))
     click.echo("seconds: " + ", ".join(f"{s} {v:.1f}" for s, v in result.timings.items()))
 
 

@@ -1,0 +1,234 @@
+"""Nightly scoring: the rules every list obeys, atomic publishing, locking, crash recovery,
+the reader role and the example queries."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from matcher import registry
+from matcher.db import sql
+from matcher.scoring import LOCK_KEY
+
+from .helpers import invoke, seed
+
+SHOW = "SELECT mentee_id, mentor_id, rank, batch_id FROM current_recommendations"
+
+
+@pytest.fixture
+def trained(db_url, engine, tmp_path):
+    seed("--scale", "tiny", "--seed", "11")
+    invoke("train", "--algorithms", "xgboost", "--oracle-mentees", "20", "--report-dir",
+           str(tmp_path))
+    return engine
+
+
+def _published(engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return pd.read_sql(sa.text(
+            "SELECT r.*, me.external_id AS mentee, mo.external_id AS mentor FROM recommendations r "
+            "JOIN published_batch p USING (batch_id) JOIN mentees me ON me.id = r.mentee_id "
+            "JOIN mentors mo ON mo.id = r.mentor_id"), conn)
+
+
+def test_published_lists_obey_the_rules(trained):
+    engine = trained
+    invoke("score", "--k", "5")
+    recs = _published(engine)
+    with engine.connect() as conn:
+        active = set(conn.execute(sa.text("SELECT id FROM mentees WHERE active")).scalars())
+        ineligible = set(conn.execute(sa.text(
+            "SELECT id FROM mentors m WHERE NOT active OR capacity <= (SELECT count(*) FROM "
+            "interactions i WHERE i.mentor_id = m.id AND i.status = 'active')")).scalars())
+        eligible = conn.execute(sa.text("SELECT count(*) FROM mentors")).scalar_one() - len(
+            ineligible)
+        requested = set(map(tuple, conn.execute(sa.text(
+            "SELECT mentee_id, mentor_id FROM interactions")).all()))
+    assert ineligible
+    assert set(recs["mentee_id"]) == active  # everybody active, nobody else
+    assert not set(recs["mentor_id"]) & ineligible
+    assert not set(zip(recs["mentee_id"], recs["mentor_id"], strict=True)) & requested
+    assert not recs.duplicated(["mentee_id", "mentor_id"]).any()
+    for _, group in recs.groupby("mentee_id"):
+        assert sorted(group["rank"]) == list(range(1, len(group) + 1))
+        assert group.sort_values("rank")["score"].is_monotonic_decreasing
+        assert len(group) == 5 or eligible < 5 + 3
+    assert all(len(e) == 3 and {"feature", "value", "contribution"} <= set(e[0])
+               for e in recs["explanation"])
+
+
+def test_same_data_and_model_give_the_same_lists(trained):
+    invoke("score")
+    first = _published(trained)[["mentee", "mentor", "rank", "score"]]
+    invoke("score")
+    second = _published(trained)[["mentee", "mentor", "rank", "score"]]
+    assert first["rank"].size > 0
+    key = ["mentee", "rank"]
+    pd.testing.assert_frame_equal(first.sort_values(key).reset_index(drop=True),
+                                  second.sort_values(key).reset_index(drop=True))
+
+
+def test_max_exposure_caps_mentor_appearances(trained):
+    engine = trained
+    invoke("score")
+    plain = _published(engine)["mentor_id"].value_counts()
+    invoke("score", "--max-exposure", "1")
+    capped = _published(engine)
+    with engine.connect() as conn:
+        free = dict(conn.execute(sql("scoring/free_capacity.sql")).all())
+    counts = capped["mentor_id"].value_counts()
+    assert all(counts[m] <= free[m] for m in counts.index)
+    assert counts.max() < plain.max()
+
+
+def test_readers_never_see_an_empty_or_mixed_batch(trained):
+    engine = trained
+    invoke("score")
+    expected = len(_published(engine))
+    seen, stop = [], threading.Event()
+
+    def read():
+        reader = sa.create_engine(engine.url, poolclass=sa.pool.NullPool)
+        with reader.connect() as conn:
+            while not stop.is_set():
+                rows = conn.execute(sa.text(
+                    "SELECT count(*), count(DISTINCT batch_id) FROM current_recommendations"
+                )).one()
+                conn.commit()
+                seen.append(tuple(rows))
+        reader.dispose()
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    try:
+        for _ in range(3):
+            invoke("score")
+    finally:
+        stop.set()
+        thread.join()
+    assert len(seen) > 10
+    assert set(seen) == {(expected, 1)}
+
+
+def test_a_second_run_is_refused_while_one_holds_the_lock(trained, db_url):
+    engine = trained
+    with engine.connect() as holder:
+        holder.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": LOCK_KEY})
+        result = subprocess.run([sys.executable, "-m", "matcher", "score"], capture_output=True,
+                                text=True, env={**os.environ, "MATCHER_DATABASE_URL": db_url},
+                                timeout=300)
+        holder.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+    assert result.returncode == 75
+    assert "another `matcher score` run is in progress" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: another")
+    assert "Traceback" not in result.stderr
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM recommendation_batches")).scalar() == 0
+        assert conn.execute(sa.text("SELECT count(*) FROM job_runs WHERE job = 'score'")
+                            ).scalar() == 0
+
+
+def test_a_killed_run_leaves_the_old_batch_served_and_the_next_run_succeeds(trained, db_url):
+    engine = trained
+    invoke("score")
+    before = _published(engine)
+    process = subprocess.Popen([sys.executable, "-m", "matcher", "score"],
+                               env={**os.environ, "MATCHER_DATABASE_URL": db_url},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    with engine.connect() as conn:
+        while time.time() < deadline:
+            building = conn.execute(sa.text(
+                "SELECT count(*) FROM recommendation_batches WHERE status = 'building'"
+            )).scalar()
+            conn.commit()
+            if building:
+                break
+            time.sleep(0.02)
+    assert building, "the run never started a batch"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    pd.testing.assert_frame_equal(before, _published(engine))
+    invoke("score")  # the lock is free again
+    with engine.connect() as conn:
+        statuses = conn.execute(sa.text(
+            "SELECT status FROM recommendation_batches ORDER BY id")).scalars().all()
+        orphan_rows = conn.execute(sa.text(
+            "SELECT count(*) FROM recommendations r JOIN recommendation_batches b "
+            "ON b.id = r.batch_id WHERE b.status = 'failed'")).scalar()
+    assert statuses == ["published", "failed", "published"]
+    assert orphan_rows == 0
+
+
+def test_no_champion_or_no_active_mentee_is_one_clear_line(db_url, engine):
+    seed("--scale", "tiny")
+    env = {**os.environ, "MATCHER_DATABASE_URL": db_url}
+    result = subprocess.run([sys.executable, "-m", "matcher", "score"], capture_output=True,
+                            text=True, env=env, timeout=300)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: there is no champion model yet; run `matcher train` first")
+    assert "Traceback" not in result.stderr
+
+
+def test_the_reader_role_reads_the_view_and_cannot_write(trained, db_url):
+    engine = trained
+    invoke("score")
+    role = f"matcher_reader_{uuid.uuid4().hex[:8]}"
+    invoke("db", "grant-reader", role, "--create")
+    try:
+        invoke("score")  # a publish later, the grant still works
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'SET ROLE "{role}"'))
+            assert conn.execute(sa.text("SELECT count(*) FROM current_recommendations")
+                                ).scalar() > 0
+            for statement in ("SELECT count(*) FROM recommendations",
+                              "DELETE FROM published_batch",
+                              "INSERT INTO mentors (external_id) VALUES ('x')"):
+                with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
+                    conn.execute(sa.text(statement))
+                conn.rollback()
+                conn.execute(sa.text(f'SET ROLE "{role}"'))
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text("RESET ROLE"))
+            conn.execute(sa.text(f'REVOKE ALL ON current_recommendations FROM "{role}"'))
+            conn.execute(sa.text(f'REVOKE ALL ON SCHEMA public FROM "{role}"'))
+            conn.execute(sa.text(f'DROP ROLE "{role}"'))
+
+
+def test_example_queries_run_and_agree(trained):
+    engine = trained
+    invoke("score", "--k", "4")
+    with engine.connect() as conn:
+        one = conn.execute(sql("queries/some_mentees.sql"), {"n": 1}).scalar_one()
+        top = conn.execute(sql("queries/mentee_top_k.sql"), {"mentee_id": one}).all()
+        assert [r.rank for r in top] == [1, 2, 3, 4]
+        short = conn.execute(sql("queries/mentees_short_of_k.sql"), {"k": 4}).all()
+        inactive = conn.execute(sa.text("SELECT count(*) FROM mentees WHERE active")).scalar()
+        assert all(r.recommendations < 4 for r in short) and len(short) < inactive
+        exposure = conn.execute(sql("queries/mentor_exposure.sql")).all()
+        assert sum(r.lists for r in exposure) == len(_published(engine))
+        history = conn.execute(sql("queries/batch_history.sql"), {"limit": 5}).all()
+        assert history[0].current and history[0].status == "published"
+        by_rank = conn.execute(sql("queries/acceptance_by_rank.sql")).all()
+        assert [r.rank for r in by_rank] == sorted(r.rank for r in by_rank)
+
+
+def test_old_batches_are_pruned(trained, monkeypatch):
+    monkeypatch.setenv("MATCHER_KEEP_BATCHES", "2")
+    for _ in range(3):
+        invoke("score")
+    with trained.connect() as conn:
+        kept = conn.execute(sa.text("SELECT count(*) FROM recommendation_batches")).scalar()
+        versions = registry.champion_id(conn)
+    assert kept == 2 and versions is not None
