@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole pipeline on the configured database (default: embedded PostgreSQL in .matcher/):
-# install, migrate, seed a small synthetic programme, and show what is in the database.
+# install, migrate, seed a small synthetic programme, train and compare models, publish
+# tonight's recommendations, and print a few mentees' lists with the reasons behind them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -8,4 +9,6 @@ matcher=.venv/bin/matcher
 
 $matcher db upgrade
 $matcher seed --scale small --replace
-$matcher db status
+$matcher train
+$matcher score
+$matcher show --mentees 3
