@@ -182,9 +182,11 @@ class _XGBoostAlgorithm(Algorithm):
         return _normalised([gain.get(f, 0.0) for f in self.features], self.features)
 
     def contributions(self, X):
-        """Exact TreeSHAP contributions in the model's output (margin) units."""
+        """Per-feature contributions in the model's margin units, adding up to the margin
+        minus the bias. Saabas path attribution (XGBoost's ``approx_contribs``): exact
+        TreeSHAP took ~40x longer on the nightly run's 171k explained rows (47 s vs 1.2 s)."""
         matrix = xgb.DMatrix(np.asarray(X, dtype=np.float32), feature_names=self.features)
-        return self.booster.predict(matrix, pred_contribs=True)[:, :-1]
+        return self.booster.predict(matrix, pred_contribs=True, approx_contribs=True)[:, :-1]
 
     def to_bytes(self) -> bytes:
         return bytes(self.booster.save_raw("ubj"))
