@@ -9,13 +9,15 @@ the pairs' as-of times, and streams the rows out with ``COPY ... TO STDOUT``.
 
 from __future__ import annotations
 
-import io
 import logging
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
+from matcher.candidates import Prefilter
+from matcher import pgbinary
 from matcher.db import sql, sql_text
 
 log = logging.getLogger(__name__)
@@ -58,21 +60,16 @@ class FeatureSession:
         # Sorts and hashes over millions of candidate pairs; only for this transaction.
         conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
         conn.execute(sql("features/bitmaps.sql"))
+        self._prefilter: Prefilter | None = None
 
-    def _copy_out(self, query: str) -> pd.DataFrame:
-        buffer = io.StringIO()
-        with self.conn.connection.driver_connection.cursor() as cursor:
-            cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)", buffer)
-        buffer.seek(0)
-        return pd.read_csv(buffer)
-
-    def _build(self, fill: str, parameters: dict | None = None) -> pd.DataFrame:
-        self.conn.execute(sql("features/reset.sql"))
-        self.conn.execute(sql(fill), parameters or {})
+    def _build(self, fill: str | None = None) -> pd.DataFrame:
+        """Features of the pairs ``fill`` inserts (or of those already in feature_pairs)."""
+        if fill is not None:
+            self.conn.execute(sql("features/reset.sql"))
+            self.conn.execute(sql(fill))
         self.conn.execute(sql("features/history.sql"))
-        frame = self._copy_out(sql_text("features/select.sql").rstrip().rstrip(";"))
-        assert tuple(frame.columns[3:]) == FEATURES, "select.sql and FEATURES disagree"
-        return frame
+        return pgbinary.copy_out(self.conn, sql_text("features/select.sql").rstrip().rstrip(";"),
+                                 ["pair_id", "mentee_id", "mentor_id"], list(FEATURES))
 
     def _labelled(self, fill: str, labels: str) -> pd.DataFrame:
         features = self._build(fill)
@@ -90,10 +87,16 @@ class FeatureSession:
     def candidate_frame(self, mentee_ids: list[int], as_of: datetime, *,
                         max_candidates: int = MAX_CANDIDATES) -> pd.DataFrame:
         """Candidate pairs for ``mentee_ids`` (internal ids) with their features, in no
-        particular order (see ``sql/candidates/generate.sql`` for the rules)."""
-        frame = self._build("candidates/generate.sql", {
-            "mentee_ids": list(map(int, mentee_ids)), "as_of": as_of, "first_pair_id": 0,
-            "max_candidates": max_candidates})
+        particular order (see :mod:`matcher.candidates` for the rules). Eligible mentors are
+        loaded once per ``as_of`` in this session."""
+        if self._prefilter is None or self._prefilter.as_of != as_of:
+            self._prefilter = Prefilter(self.conn, as_of)
+        mentees, mentors = self._prefilter.pairs(mentee_ids, max_candidates)
+        self.conn.execute(sql("features/reset.sql"))
+        pgbinary.copy_in(self.conn, "feature_pairs", {
+            "pair_id": np.arange(len(mentees)), "mentee_id": mentees, "mentor_id": mentors,
+            "as_of": np.full(len(mentees), pgbinary.timestamp_value(as_of))})
+        frame = self._build()
         frame.insert(3, "as_of", pd.Timestamp(as_of))
         return frame
 

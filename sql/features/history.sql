@@ -70,4 +70,43 @@ FROM (SELECT DISTINCT mentee_id, as_of FROM feature_pairs) k
 LEFT JOIN interactions i ON i.mentee_id = k.mentee_id AND i.requested_at < k.as_of
 GROUP BY k.mentee_id, k.as_of;
 ALTER TABLE mentee_history ADD PRIMARY KEY (mentee_id, as_of);
-ANALYZE feature_pairs, global_rate, mentor_history, mentor_answers, mentee_history;
+
+-- Everything select.sql needs of one side of a pair, joined once per (person, as_of) rather
+-- than once per pair: the person's row, bitmaps, time zone offset and the features that
+-- depend on that person alone.
+CREATE TEMP TABLE mentor_side ON COMMIT DROP AS
+SELECT mh.mentor_id, mh.as_of, m.industry, m.languages, m.style, m.availability_utc,
+       m.experience_years, mb.domains, mb.skills, z.minutes AS zone_minutes,
+       mh.requests AS mentor_requests,
+       mh.accepted::float8 / nullif(mh.accepted + mh.declined, 0) AS mentor_acceptance_rate,
+       mh.completed AS mentor_completed,
+       mh.abandoned AS mentor_abandoned,
+       (mh.completed + 5 * g.rate) / (mh.completed + mh.abandoned + 5)
+           AS mentor_success_smoothed,
+       mh.mean_rating::float8 AS mentor_mean_rating,
+       mh.load::float8 / nullif(m.capacity, 0) AS mentor_load_ratio,
+       (ma.accepted + 5 * g.accept_rate) / (ma.accepted + ma.declined + 5)
+           AS mentor_recommendation_acceptance
+FROM mentor_history mh
+JOIN mentor_answers ma ON ma.mentor_id = mh.mentor_id AND ma.as_of = mh.as_of
+JOIN global_rate g ON g.as_of = mh.as_of
+JOIN mentors m ON m.id = mh.mentor_id
+JOIN mentor_bits mb ON mb.id = mh.mentor_id
+JOIN zone_offsets z ON z.name = m.timezone;
+ALTER TABLE mentor_side ADD PRIMARY KEY (mentor_id, as_of);
+
+CREATE TEMP TABLE mentee_side ON COMMIT DROP AS
+SELECT eh.mentee_id, eh.as_of, e.industry, e.languages, e.preferred_style,
+       e.availability_utc, eb.domains, eb.skills, z.minutes AS zone_minutes,
+       greatest(bit_count(eb.domains), 1)::float8 AS n_domains,
+       greatest(bit_count(eb.skills), 1)::float8 AS n_skills,
+       CASE e.experience_level WHEN 'student' THEN 0 WHEN 'junior' THEN 2
+                               WHEN 'mid' THEN 5 WHEN 'senior' THEN 9 END AS seniority,
+       eh.requests AS mentee_requests,
+       eh.declines AS mentee_declines
+FROM mentee_history eh
+JOIN mentees e ON e.id = eh.mentee_id
+JOIN mentee_bits eb ON eb.id = eh.mentee_id
+JOIN zone_offsets z ON z.name = e.timezone;
+ALTER TABLE mentee_side ADD PRIMARY KEY (mentee_id, as_of);
+ANALYZE feature_pairs, mentor_side, mentee_side;

@@ -1,0 +1,126 @@
+"""Candidate generation for scoring: each mentee's best eligible mentors by a cheap prefilter.
+
+Eligible mentors (``sql/candidates/eligible.sql``) are active, have free capacity and were
+never requested by the mentee. Each mentee keeps its ``n`` best by the unweighted sum of five
+signals that each run from 0 to 1:
+
+- share of the mentee's domains the mentor covers,
+- share of the mentee's wanted skills the mentor has,
+- a shared language (0 or 1),
+- shared weekly hours in UTC, capped at 8, over 8,
+- the mentor's success rate so far, shrunk towards the global rate.
+
+Ties go to the lower mentor id, so the lists do not depend on how mentees are chunked. Every
+eligible mentor gets a value, so a mentee with no overlap at all still gets ``n`` candidates
+when ``n`` mentors are eligible.
+
+The overlaps are matrix products of 0/1 person-by-term matrices (BLAS), computed in exact
+integer counts: a 2-core machine ranks 100,000 mentees against 10,000 mentors in seconds,
+where the same ranking inside PostgreSQL cost a per-pair scan of every eligible mentor.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import Connection
+
+from matcher.db import sql
+
+#: Slots of the weekly UTC availability bitmap (15 minutes each).
+SLOTS = 7 * 24 * 4
+#: Shared quarter-hours at which the availability signal is full (8 hours).
+SHARED_SLOTS_CAP = 32
+
+
+def _one_hot(lists, vocabulary: dict[str, int]) -> np.ndarray:
+    """0/1 float32 matrix: row i marks the vocabulary terms of lists[i] (unknown terms dropped)."""
+    matrix = np.zeros((len(lists), len(vocabulary)), dtype=np.float32)
+    for row, terms in enumerate(lists):
+        columns = [vocabulary[t] for t in terms if t in vocabulary]
+        matrix[row, columns] = 1.0
+    return matrix
+
+
+def _slots(bit_strings) -> np.ndarray:
+    """'0101...' availability bitmaps as a 0/1 float32 matrix (one column per slot)."""
+    if not bit_strings:
+        return np.zeros((0, SLOTS), dtype=np.float32)
+    raw = np.frombuffer("".join(bit_strings).encode("ascii"), dtype=np.uint8)
+    return (raw.reshape(len(bit_strings), SLOTS) - ord("0")).astype(np.float32)
+
+
+class Prefilter:
+    """The eligible mentors as of ``as_of``, loaded once; :meth:`pairs` ranks chunks of mentees."""
+
+    def __init__(self, conn: Connection, as_of: datetime) -> None:
+        self.conn = conn
+        self.as_of = as_of
+        rows = conn.execute(sql("candidates/eligible.sql"), {"as_of": as_of}).all()
+        self.mentor_ids = np.array([r.id for r in rows], dtype=np.int64)
+        self._vocab = {kind: {t: i for i, t in enumerate(sorted(
+            {t for r in rows for t in getattr(r, kind)}))}
+            for kind in ("domains", "skills", "languages")}
+        self._mentor = {kind: _one_hot([getattr(r, kind) for r in rows], self._vocab[kind]).T
+                        for kind in ("domains", "skills", "languages")}
+        self._mentor["availability"] = _slots([r.availability for r in rows]).T.copy()
+        self._prior = np.array([r.prior for r in rows], dtype=np.float64)
+        self._column = {int(m): c for c, m in enumerate(self.mentor_ids)}
+
+    def pairs(self, mentee_ids: list[int], n: int) -> tuple[np.ndarray, np.ndarray]:
+        """(mentee ids, mentor ids) of each given active mentee's ``n`` best eligible mentors,
+        grouped by mentee in id order, best first within a mentee."""
+        rows = self.conn.execute(sql("candidates/mentees.sql"),
+                                 {"mentee_ids": list(map(int, mentee_ids))}).all()
+        if not rows or not len(self.mentor_ids):
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        value = self._values(rows)
+        for row, r in enumerate(rows):
+            requested = [self._column[m] for m in r.requested if m in self._column]
+            value[row, requested] = -np.inf
+        top = _top_columns(value, n)
+        mentees = np.array([r.id for r in rows], dtype=np.int64)
+        row_index = np.repeat(np.arange(len(rows)), (top >= 0).sum(axis=1))
+        column = top[top >= 0]
+        return mentees[row_index], self.mentor_ids[column]
+
+    def _values(self, rows) -> np.ndarray:
+        """Prefilter value of every (mentee row, eligible mentor column), float64."""
+        value = np.broadcast_to(self._prior, (len(rows), len(self._prior))).copy()
+        for kind in ("domains", "skills"):
+            # Overlap over the mentee's own distinct terms (terms no eligible mentor has
+            # count in the denominator but can never overlap).
+            wanted = np.array([max(len(set(getattr(r, kind))), 1) for r in rows], np.float64)
+            overlap = _one_hot([getattr(r, kind) for r in rows], self._vocab[kind]) \
+                @ self._mentor[kind]
+            value += overlap / wanted[:, None]
+        shared = _one_hot([r.languages for r in rows], self._vocab["languages"]) \
+            @ self._mentor["languages"]
+        value += shared > 0
+        hours = _slots([r.availability for r in rows]) @ self._mentor["availability"]
+        value += np.minimum(hours, SHARED_SLOTS_CAP) / SHARED_SLOTS_CAP
+        return value
+
+
+def _top_columns(value: np.ndarray, n: int) -> np.ndarray:
+    """Per row, the columns of the ``n`` largest finite values, largest first and ties by
+    lower column; rows with fewer finite values are padded with -1."""
+    rows, columns = value.shape
+    n = min(n, columns)
+    if n < columns:
+        part = np.argpartition(-value, n - 1, axis=1)[:, :n]
+        threshold = np.take_along_axis(value, part, axis=1).min(axis=1, keepdims=True)
+        above = value > threshold
+        # Among values equal to the n-th largest, the lowest columns fill the remaining places.
+        tied = value == threshold
+        room = n - above.sum(axis=1, keepdims=True)
+        keep = above | (tied & (np.cumsum(tied, axis=1, dtype=np.int32) <= room))
+        candidates = np.nonzero(keep)[1].reshape(rows, n)
+    else:
+        candidates = np.broadcast_to(np.arange(columns), (rows, columns))
+    chosen = np.take_along_axis(value, candidates, axis=1)
+    order = np.lexsort((candidates, -chosen), axis=1)
+    candidates = np.take_along_axis(candidates, order, axis=1)
+    chosen = np.take_along_axis(chosen, order, axis=1)
+    return np.where(np.isfinite(chosen), candidates, -1)

@@ -1,0 +1,22 @@
+-- Mentors that may be recommended as of :as_of, with what the candidate prefilter needs
+-- (matcher/candidates.py): active, with fewer active pairings than capacity, and their success
+-- rate so far shrunk towards the global rate (as mentor_success_smoothed in
+-- features/select.sql). In id order.
+WITH global AS (
+    SELECT coalesce(avg((status = 'completed')::int), 0.3) AS rate
+    FROM interactions
+    WHERE status IN ('completed', 'abandoned') AND ended_at < CAST(:as_of AS timestamptz)
+)
+SELECT m.id, m.domains, m.skills, m.languages, m.availability_utc::text AS availability,
+       (h.completed + 5 * global.rate) / (h.completed + h.abandoned + 5) AS prior
+FROM mentors m
+CROSS JOIN global
+CROSS JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE i.status = 'active') AS active,
+           count(*) FILTER (WHERE i.status = 'completed'
+                            AND i.ended_at < CAST(:as_of AS timestamptz)) AS completed,
+           count(*) FILTER (WHERE i.status = 'abandoned'
+                            AND i.ended_at < CAST(:as_of AS timestamptz)) AS abandoned
+    FROM interactions i WHERE i.mentor_id = m.id) h
+WHERE m.active AND m.capacity > h.active
+ORDER BY m.id;
