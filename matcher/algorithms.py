@@ -16,6 +16,7 @@ from typing import ClassVar
 
 import joblib
 import numpy as np
+import pandas as pd
 import xgboost as xgb
 from scipy import sparse
 from sklearn.ensemble import RandomForestClassifier
@@ -50,9 +51,11 @@ class Algorithm:
         self.features = list(features)
         self.parameters = {**PARAMETERS[self.name], **(parameters or {})}
 
-    def fit(self, X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> Algorithm:
+    def fit(self, X: np.ndarray, y: np.ndarray, groups: np.ndarray,
+            weights: np.ndarray | None = None) -> Algorithm:
         """Train on ``X`` with labels ``y``; rows of one mentee share a ``groups`` value and
-        are contiguous (sorted by group)."""
+        are contiguous (sorted by group). ``weights`` (per row) count a row that many times,
+        e.g. inverse-propensity weights for position bias."""
         raise NotImplementedError
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -86,10 +89,11 @@ class _SklearnAlgorithm(Algorithm):
     def _estimator(self):
         raise NotImplementedError
 
-    def fit(self, X, y, groups):
+    def fit(self, X, y, groups, weights=None):
         self.pipeline = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
                                       *self._estimator())
-        self.pipeline.fit(X, y)
+        step = self.pipeline.steps[-1][0]
+        self.pipeline.fit(X, y, **({} if weights is None else {f"{step}__sample_weight": weights}))
         return self
 
     def predict(self, X):
@@ -167,11 +171,11 @@ class RandomForestModel(_SklearnAlgorithm):
 class _XGBoostAlgorithm(Algorithm):
     artifact_format = "xgboost-ubj"
 
-    def _fit(self, X, y, groups) -> xgb.Booster:
+    def _fit(self, X, y, groups, weights) -> xgb.Booster:
         raise NotImplementedError
 
-    def fit(self, X, y, groups):
-        self.booster = self._fit(X, y, groups)
+    def fit(self, X, y, groups, weights=None):
+        self.booster = self._fit(X, y, groups, weights)
         return self
 
     def predict(self, X):
@@ -204,11 +208,12 @@ class XGBoostModel(_XGBoostAlgorithm):
 
     name = "xgboost"
 
-    def _fit(self, X, y, groups):
-        positives = max(int(y.sum()), 1)
+    def _fit(self, X, y, groups, weights):
+        weights = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
+        positives = max(float(weights[y == 1].sum()), 1e-9)
         model = xgb.XGBClassifier(**self.parameters,
-                                  scale_pos_weight=(len(y) - positives) / positives)
-        model.fit(np.asarray(X, dtype=np.float32), y)
+                                  scale_pos_weight=float(weights[y != 1].sum()) / positives)
+        model.fit(np.asarray(X, dtype=np.float32), y, sample_weight=weights)
         booster = model.get_booster()
         booster.feature_names = self.features
         return booster
@@ -217,17 +222,20 @@ class XGBoostModel(_XGBoostAlgorithm):
 class XGBoostRankerModel(_XGBoostAlgorithm):
     """Learning to rank (LambdaMART, ``rank:ndcg``) with one query group per mentee.
 
-    Scores order mentors for a mentee; they are not probabilities.
+    Scores order mentors for a mentee; they are not probabilities. XGBoost weighs ranking
+    groups, not rows: with row ``weights`` a mentee's group gets their mean.
     """
 
     name = "xgboost_ranker"
     probabilistic = False
 
-    def _fit(self, X, y, groups):
+    def _fit(self, X, y, groups, weights):
         if np.any(np.diff(groups) < 0):
             raise ValueError("rows must be sorted by mentee (query group)")
         model = xgb.XGBRanker(**self.parameters)
-        model.fit(np.asarray(X, dtype=np.float32), y, qid=groups)
+        group_weights = None if weights is None else (
+            pd.Series(weights).groupby(groups, sort=True).mean().to_numpy())
+        model.fit(np.asarray(X, dtype=np.float32), y, qid=groups, sample_weight=group_weights)
         booster = model.get_booster()
         booster.feature_names = self.features
         return booster

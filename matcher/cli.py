@@ -385,10 +385,148 @@ def models_history() -> None:
 
     for row in registry.promotions(make_engine()):
         previous = f"v{row['previous_champion_id']}" if row["previous_champion_id"] else "-"
-        forced = " (manual)" if row["forced"] else ""
+        forced = " (forced)" if row["forced"] else ""
         click.echo(f"{row['promoted_at']:%Y-%m-%d %H:%M}  v{row['model_version_id']} "
                    f"{row['algorithm']} replaced {previous} by {row['promoted_by']}{forced}: "
                    f"{row['reason']}")
+
+
+@models.command("decisions")
+def models_decisions() -> None:
+    """The retraining log: each `matcher retrain` decision (promoted, kept, dry run) and why."""
+    from matcher.db import make_engine, sql
+
+    with make_engine().connect() as conn:
+        for row in conn.execute(sql("registry/decisions.sql")).mappings():
+            challenger = f"v{row['challenger_id']}" if row["challenger_id"] else "none"
+            forced = " (forced)" if row["forced"] else ""
+            click.echo(f"{row['decided_at']:%Y-%m-%d %H:%M}  {row['outcome']}{forced}: "
+                       f"challenger {challenger} vs champion v{row['champion_id']}, by "
+                       f"{row['decided_by']}: {row['reason']}")
+
+
+@cli.group("feedback")
+def feedback_group() -> None:
+    """Feedback on published recommendations (accepted / declined / ignored)."""
+
+
+@feedback_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def feedback_import(file: Path) -> None:
+    """Import FILE: feedback on recommendations matcher published, all or nothing.
+
+    \b
+    Columns (docs/import.md): mentee_id, mentor_id, rank, shown_at, action
+    (accepted|declined|ignored), acted_at. Every row must answer a published recommendation:
+    this mentor shown to this mentee at this rank by a batch published by shown_at. Any
+    problem is reported with file, line, column and reason, and nothing is written.
+    Re-importing the same file changes nothing.
+    """
+    from matcher.db import make_engine
+    from matcher.importer import import_feedback
+    from matcher.runlog import job_run
+
+    engine = make_engine()
+    with job_run(engine, "feedback-import", {"file": file.name}) as job:
+        report = import_feedback(engine, file)
+        job.summary = {"inserted": report.inserted, "updated": report.updated}
+    click.echo(f"imported {file.name}: {report}")
+
+
+@cli.command("simulate-feedback")
+@click.option("--seed", "seed_value", type=int, default=None,
+              help="Random seed (default: the batch id, so a batch always gets the same "
+                   "answers).")
+def simulate_feedback_command(seed_value) -> None:
+    """Synthetic worlds: let the seeded people answer the published batch.
+
+    \b
+    A recommendation at rank r is looked at with probability 1/log2(r+1) (position bias);
+    one looked at is accepted with probability min(1, 1.2 x the pair's true success
+    probability from the seeder's ground truth), else declined half the time, else ignored.
+    Writes one feedback row per recommendation, tied to the batch. Lets the whole loop
+    (score -> feedback -> retrain) run without real users.
+    """
+    from matcher.db import make_engine
+    from matcher.feedback import simulate
+
+    result = simulate(make_engine(), seed_value)
+    click.echo(f"batch {result.batch_id}: {result.rows:,} feedback rows "
+               + ", ".join(f"{k} {v:,}" for k, v in result.actions.items()))
+
+
+@cli.command("retrain")
+@click.option("--algorithms", default=None,
+              help="Comma-separated algorithms for the challenger (default: the champion's); "
+                   "with several, the best on the main metric is the challenger.")
+@click.option("--metric", default=None,
+              help="Main metric the challenger must improve (default: MATCHER_RETRAIN_METRIC "
+                   "or ndcg@10; e.g. oracle_efficiency on synthetic worlds).")
+@click.option("--margin", type=click.FloatRange(0), default=None,
+              help="By how much (default: MATCHER_RETRAIN_MARGIN or 0.005).")
+@click.option("--holdout", type=click.FloatRange(0.05, 0.5), default=0.2, show_default=True,
+              help="Share of labelled pairs, the newest, held out (never earlier than the "
+                   "champion's own training cutoff).")
+@click.option("--oracle-mentees", type=click.IntRange(10), default=300, show_default=True,
+              help="Active mentees sampled for coverage and (synthetic worlds) the oracle.")
+@click.option("--dry-run", is_flag=True, help="Decide and report, but promote nothing.")
+@click.option("--force", is_flag=True,
+              help="Promote the challenger even if it fails the rules or the feedback checks "
+                   "(logged as forced).")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to write the report (default: .matcher/reports/retrain-<run>).")
+def retrain_command(algorithms, metric, margin, holdout, oracle_mentees, dry_run, force,
+                    report_dir) -> None:
+    """Admin: learn from feedback, train a challenger, promote it only if it is better.
+
+    \b
+    Learns from interactions that ended and from recommendations people accepted or
+    declined. Position bias: answered feedback is weighted by 1 / propensity of its rank
+    (inverse-propensity weighting; propensity = answered share at that rank / at rank 1,
+    floored at 0.1); ignored rows are not labels. Champion and challenger are scored on the
+    same fresh holdout (pairs neither has trained on). The challenger is promoted only if
+    it improves the main metric by the margin, calibration (ECE) and coverage of mentors
+    are not worse beyond tolerance, oracle efficiency is not worse (synthetic worlds), and
+    the new feedback looks sane (action mix, volume per batch, no mentor flooded).
+    Otherwise the champion stays and the reason is printed. Every decision is logged
+    (matcher models decisions); undo a promotion with: matcher models rollback.
+    """
+    from matcher import report
+    from matcher.db import make_engine
+    from matcher.retraining import RetrainPolicy, report_lines, retrain
+    from matcher.runlog import job_run
+
+    settings = get_settings()
+    chosen = None
+    if algorithms:
+        chosen = [a.strip() for a in algorithms.split(",") if a.strip()]
+        unknown = sorted(set(chosen) - set(ALGORITHM_NAMES))
+        if unknown or not chosen:
+            raise click.BadParameter(f"unknown {unknown}; choose from "
+                                     f"{', '.join(ALGORITHM_NAMES)}", param_hint="--algorithms")
+    policy = RetrainPolicy(metric=metric or settings.retrain_metric,
+                           margin=settings.retrain_margin if margin is None else margin,
+                           holdout_share=holdout)
+    engine = make_engine()
+    parameters = {"algorithms": chosen, "metric": policy.metric, "margin": policy.margin,
+                  "holdout": holdout, "dry_run": dry_run, "force": force}
+    with job_run(engine, "retrain", parameters) as job:
+        run = retrain(engine, algorithms=chosen, policy=policy, dry_run=dry_run, force=force,
+                      oracle_mentees=oracle_mentees, job_run_id=job.id)
+        path = None
+        if run.evaluations:
+            folder = report_dir or settings.reports_dir / f"retrain-{job.id}"
+            path = report.write(run, folder, f"Retraining run {job.id}", report_lines(run))
+        job.summary = {"outcome": run.outcome, "promoted": run.promoted,
+                       "decision": run.decision, "report": str(path)}
+    if run.evaluations:
+        with pd_display():
+            click.echo(run.table().to_string(float_format=lambda v: f"{v:.4f}"))
+    for c in run.guards + run.checks:
+        click.echo(f"  {'pass' if c.passed else 'FAIL'}  {c.name}: {c.detail}")
+    click.echo(run.decision)
+    if path:
+        click.echo(f"report: {path}")
 
 
 @cli.command("score")

@@ -35,15 +35,16 @@ Scorer = Callable[[pd.DataFrame], np.ndarray]
 
 
 def labelled_pairs(session: FeatureSession) -> pd.DataFrame:
-    """Columns: mentee_id, mentor_id, as_of, label, source, then FEATURES; sorted by mentee
-    then time (the order rankers need)."""
+    """Columns: mentee_id, mentor_id, as_of, label, source, rank (the position shown, for
+    feedback), then FEATURES; sorted by mentee then time (the order rankers need)."""
     interactions = session.training_frame()
     interactions = interactions[interactions["success"].notna()].assign(
         label=lambda f: f["success"].astype(int), source="interaction")
     feedback = session.feedback_frame()
     feedback = feedback[feedback["action"].isin(["accepted", "declined"])].assign(
         label=lambda f: f["accepted"].astype(int), source="feedback")
-    columns = ["mentee_id", "mentor_id", "as_of", "label", "source", *FEATURES]
+    interactions = interactions.assign(rank=np.nan)
+    columns = ["mentee_id", "mentor_id", "as_of", "label", "source", "rank", *FEATURES]
     frame = pd.concat([interactions[columns], feedback[columns]], ignore_index=True)
     frame["as_of"] = pd.to_datetime(frame["as_of"], utc=True)
     return frame.sort_values(["mentee_id", "as_of", "mentor_id"], kind="stable",
@@ -57,10 +58,14 @@ class Split:
     cutoff: pd.Timestamp
 
 
-def time_split(pairs: pd.DataFrame, holdout_share: float = 0.2) -> Split:
+def time_split(pairs: pd.DataFrame, holdout_share: float = 0.2,
+               not_before: pd.Timestamp | None = None) -> Split:
     """Train on pairs dated before the cutoff, test on pairs from it on; the cutoff leaves
-    about ``holdout_share`` of the pairs for testing."""
+    about ``holdout_share`` of the pairs for testing, and is moved to ``not_before`` if that
+    is later (so that a model trained on pairs before ``not_before`` never sees the test)."""
     cutoff = pairs["as_of"].quantile(1 - holdout_share)
+    if not_before is not None and not_before > cutoff:
+        cutoff = not_before
     train = pairs[pairs["as_of"] < cutoff].reset_index(drop=True)
     test = pairs[pairs["as_of"] >= cutoff].reset_index(drop=True)
     if train.empty or test.empty or train["label"].nunique() < 2:
@@ -79,9 +84,11 @@ def matrix(frame: pd.DataFrame, features=FEATURES) -> np.ndarray:
 
 
 def fit(model: Algorithm, frame: pd.DataFrame) -> float:
-    """Fit ``model`` on ``frame`` (sorted by mentee); returns seconds taken."""
+    """Fit ``model`` on ``frame`` (sorted by mentee; rows weighted by its ``weight`` column
+    when it has one); returns seconds taken."""
     start = time.perf_counter()
-    model.fit(matrix(frame), frame["label"].to_numpy(), frame["mentee_id"].to_numpy())
+    weights = frame["weight"].to_numpy(dtype=float) if "weight" in frame else None
+    model.fit(matrix(frame), frame["label"].to_numpy(), frame["mentee_id"].to_numpy(), weights)
     return time.perf_counter() - start
 
 
@@ -114,9 +121,7 @@ def oracle_sample(session: FeatureSession, conn: Connection, as_of: datetime,
 
     if conn.execute(sql("truth/world.sql")).scalar_one_or_none() is None:
         return None
-    mentees = np.array(active_mentee_ids(conn))
-    rng = np.random.default_rng(seed)
-    sample = np.sort(rng.choice(mentees, min(n_mentees, len(mentees)), replace=False))
+    sample = _sample_mentees(conn, n_mentees, seed)
     frame = session.candidate_frame(sample.tolist(), as_of, max_candidates=1_000_000)
     frame = frame.sort_values(["mentee_id", "mentor_id"], ignore_index=True)
     truth = TruthModel.from_database(conn.engine)
@@ -125,6 +130,21 @@ def oracle_sample(session: FeatureSession, conn: Connection, as_of: datetime,
     row_of = {int(m): r for r, m in enumerate(sample)}
     rows = frame["mentee_id"].map(row_of).to_numpy()
     return OracleSample(frame, probabilities[rows, mentor_column])
+
+
+def _sample_mentees(conn: Connection, n_mentees: int, seed: int) -> np.ndarray:
+    mentees = np.array(active_mentee_ids(conn))
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(mentees, min(n_mentees, len(mentees)), replace=False))
+
+
+def candidate_sample(session: FeatureSession, conn: Connection, as_of: datetime,
+                     n_mentees: int = 300, seed: int = 0) -> pd.DataFrame:
+    """A sample of active mentees with their candidates and features, as the nightly run
+    generates them: what a model's top-10 lists would be drawn from (for coverage)."""
+    sample = _sample_mentees(conn, n_mentees, seed)
+    frame = session.candidate_frame(sample.tolist(), as_of)
+    return frame.sort_values(["mentee_id", "mentor_id"], ignore_index=True)
 
 
 @dataclass

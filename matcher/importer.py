@@ -238,3 +238,40 @@ def import_files(engine: Engine, mentors: Path | None, mentees: Path | None,
         report = loader.load(conn, data)
     log.info("import committed: %s", report)
     return report
+
+
+def import_feedback(engine: Engine, path: Path) -> LoadReport:
+    """``matcher feedback import``: feedback on published recommendations, all or nothing.
+
+    Same format and checks as ``matcher import --feedback``, and one more: every row must
+    answer a recommendation matcher published (this mentor, this mentee, this rank, in a batch
+    published by the time it was shown). Rows that do not are reported with their line, and
+    nothing is written. Each row is stored with the batch it answers.
+    """
+    path = Path(path)
+    problems = Problems()
+    with engine.begin() as conn:
+        timezones = set(loader.timezone_offsets(conn))
+        frame = read_file(path, FEEDBACK, timezones, problems)
+        _check_rows(path, frame, problems, [("shown_at", "acted_at")])
+        _check_references(path, frame, problems,
+                          set(conn.execute(sql("load/mentee_ids.sql")).scalars()),
+                          set(conn.execute(sql("load/mentor_ids.sql")).scalars()))
+        complete = frame.dropna(subset=["mentee_id", "mentor_id", "rank", "shown_at"])
+        unpublished = conn.execute(sql("feedback/unpublished.sql"), {
+            "mentee_ids": complete["mentee_id"].tolist(),
+            "mentor_ids": complete["mentor_id"].tolist(),
+            "ranks": [int(r) for r in complete["rank"]],
+            "shown_at": complete["shown_at"].tolist()}).scalars().all()
+        for position in unpublished:
+            line = complete.index[position - 1]
+            row = complete.loc[line]
+            problems.add(path, line, "mentor_id",
+                         f"no published recommendation of mentor {row['mentor_id']!r} to "
+                         f"mentee {row['mentee_id']!r} at rank {row['rank']} by "
+                         f"{row['shown_at'].isoformat()} (feedback must answer a published "
+                         f"batch; only the newest MATCHER_KEEP_BATCHES are kept)")
+        problems.raise_if_any()
+        report = loader.load(conn, Dataset(feedback=frame.reset_index(drop=True)))
+    log.info("feedback import committed: %s", report)
+    return report

@@ -136,6 +136,8 @@ def load(conn: Connection, data: Dataset) -> LoadReport:
                 listed = "; ".join(f"{f}: mentee {me!r} / mentor {mo!r}"
                                    for f, me, mo in unresolved)
                 raise InputError(f"rows name unknown mentees or mentors: {listed}")
+        if fmt is FEEDBACK:
+            conn.execute(sql("load/match_feedback_batches.sql"))
         inserted, updated = conn.execute(sql(f"load/upsert_{fmt.name}.sql")).one()
         report.inserted[fmt.name], report.updated[fmt.name] = inserted, updated
     conn.execute(sql("load/drop_stage.sql"))

@@ -21,7 +21,8 @@ RANKING_KS = (5, 10)
 
 
 def classification(y: np.ndarray, score: np.ndarray, probabilistic: bool) -> dict[str, float]:
-    """Accuracy, precision, recall, F1 (at 0.5), ROC-AUC, PR-AUC, log loss and Brier score.
+    """Accuracy, precision, recall, F1 (at 0.5), ROC-AUC, PR-AUC, log loss, Brier score and
+    expected calibration error (ECE).
 
     For scores that are not probabilities (a ranker), only the rank-based ROC-AUC and
     PR-AUC are reported.
@@ -37,8 +38,25 @@ def classification(y: np.ndarray, score: np.ndarray, probabilistic: bool) -> dic
                 "recall": float(skm.recall_score(y, predicted, zero_division=0)),
                 "f1": float(skm.f1_score(y, predicted, zero_division=0)),
                 "log_loss": float(skm.log_loss(y, p, labels=[0, 1])),
-                "brier": float(skm.brier_score_loss(y, p))}
+                "brier": float(skm.brier_score_loss(y, p)),
+                "ece": expected_calibration_error(y, p)}
     return out
+
+
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    """Mean |observed share of positives - mean predicted p| over equal-count bins of p,
+    weighted by bin size: 0 for a perfectly calibrated model."""
+    order = np.argsort(p, kind="stable")
+    return float(sum(len(part) * abs(np.mean(y[part]) - np.mean(p[part]))
+                     for part in np.array_split(order, bins) if len(part)) / len(p))
+
+
+def coverage(groups: np.ndarray, items: np.ndarray, score: np.ndarray, k: int = 10) -> float:
+    """Share of the distinct ``items`` (mentors) that reach some group's top ``k``."""
+    frame = pd.DataFrame({"group": groups, "item": items, "score": score})
+    top = frame.sort_values(["group", "score", "item"], ascending=[True, False, True])
+    top = top[top.groupby("group").cumcount() < k]
+    return float(top["item"].nunique() / max(frame["item"].nunique(), 1))
 
 
 def _dcg(gains: np.ndarray, k: int) -> float:

@@ -98,7 +98,7 @@ def promote(conn: Connection, version_id: int, reason: str, *, forced: bool = Fa
     if status == "champion":
         raise MatcherError(f"model version {version_id} is already the champion")
     previous = conn.execute(sql("registry/promote.sql"), {
-        "id": version_id, "promoted_by": by or _who(), "reason": reason, "forced": forced,
+        "id": version_id, "promoted_by": by or who(), "reason": reason, "forced": forced,
     }).scalar_one()
     log.info("model version %d promoted to champion (previous: %s, forced: %s): %s",
              version_id, previous, forced, reason)
@@ -134,7 +134,7 @@ def promotions(engine: Engine) -> list[dict]:
         return [dict(r) for r in conn.execute(sql("registry/promotions.sql")).mappings()]
 
 
-def _who() -> str:
+def who() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):

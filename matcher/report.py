@@ -18,8 +18,9 @@ from matcher.training import TrainingRun  # noqa: E402
 KS = tuple(range(1, 21))
 
 
-def write(run: TrainingRun, folder: Path, title: str) -> Path:
-    """Write the report into ``folder`` (created) and return the path of report.md."""
+def write(run: TrainingRun, folder: Path, title: str, extra: list[str] = ()) -> Path:
+    """Write the report into ``folder`` (created) and return the path of report.md;
+    ``extra`` Markdown lines go right after the summary."""
     folder.mkdir(parents=True, exist_ok=True)
     y = run.split.test["label"].to_numpy()
     groups = run.split.test["mentee_id"].to_numpy()
@@ -98,7 +99,7 @@ def write(run: TrainingRun, folder: Path, title: str) -> Path:
         f"{run.split.cutoff:%Y-%m-%d %H:%M} UTC; tested on the {len(run.split.test):,} from then "
         f"on ({int(run.split.test['label'].sum()):,} positives).",
         f"- Registered versions: {', '.join(f'{k} = v{v}' for k, v in run.registered.items())}",
-        "", "## Comparison", "", _markdown(table), "",
+        "", *extra, "## Comparison", "", _markdown(table), "",
         "Ranking metrics are per mentee (held-out pairs of one mentee form a group), averaged "
         "over mentees with at least one positive. Baselines: random, popularity (mentor's "
         "completed pairings so far), content (shared domains, then skill coverage).", "",

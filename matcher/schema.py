@@ -170,6 +170,31 @@ model_promotions = sa.Table(
               server_default=sa.func.now()),
 )
 
+DECISION_OUTCOMES = ("promoted", "kept", "dry_run")
+
+# Revision 0003: every `matcher retrain` decision.
+model_decisions = sa.Table(
+    "model_decisions",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("challenger_id", sa.BigInteger,
+              sa.ForeignKey("model_versions.id", ondelete="SET NULL")),
+    sa.Column("champion_id", sa.BigInteger,
+              sa.ForeignKey("model_versions.id", ondelete="SET NULL")),
+    sa.Column("outcome", sa.Text, nullable=False),
+    sa.Column("forced", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("comparison", JSONB, nullable=False, server_default="{}"),
+    sa.Column("feedback_checks", JSONB, nullable=False, server_default="{}"),
+    sa.Column("decided_by", sa.Text, nullable=False),
+    sa.Column("job_run_id", sa.BigInteger, sa.ForeignKey("job_runs.id", ondelete="SET NULL")),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False,
+              server_default=sa.func.now()),
+    sa.CheckConstraint(_in("outcome", DECISION_OUTCOMES), name="ck_model_decisions_outcome"),
+    comment="One row per matcher retrain: challenger vs champion on the same holdout, "
+            "the decision and why.",
+)
+
 recommendation_batches = sa.Table(
     "recommendation_batches",
     metadata,

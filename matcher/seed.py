@@ -51,6 +51,19 @@ class World:
     as_of: datetime
 
 
+#: How people answer a shown recommendation (the seeder's past lists and
+#: ``matcher simulate-feedback``): an examined one is accepted with probability
+#: min(1, ACCEPT_BOOST x true success probability), else declined with DECLINE_SHARE, else
+#: ignored; one that is not examined is ignored.
+ACCEPT_BOOST = 1.2
+DECLINE_SHARE = 0.5
+
+
+def examination_probability(rank: np.ndarray) -> np.ndarray:
+    """Position bias: the chance a recommendation at ``rank`` (1 = top) is looked at."""
+    return 1.0 / np.log2(np.asarray(rank, dtype=float) + 1)
+
+
 def _clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
@@ -266,14 +279,14 @@ def build_world(n_mentors: int, n_mentees: int, seed: int, as_of: datetime,
     as_of_cap = lambda t: t if t is None else min(t, as_of)  # noqa: E731
     interactions = [(*x[:4], as_of_cap(x[4]), x[5]) for x in interactions]
 
-    examine = 1.0 / np.log2(np.arange(2, FEEDBACK_LIST_LENGTH + 2))  # position bias
+    examine = examination_probability(np.arange(1, FEEDBACK_LIST_LENGTH + 1))
     feedback = []
     for mentee, mentor, rank, day, logit in shown:
         shown_at = start + timedelta(days=float(day))
         if rng.random() < examine[rank - 1]:
             p_true = 1 / (1 + np.exp(-(logit + shift)))
-            action = ("accepted" if rng.random() < min(1.0, 1.2 * p_true)
-                      else "declined" if rng.random() < 0.5 else "ignored")
+            action = ("accepted" if rng.random() < min(1.0, ACCEPT_BOOST * p_true)
+                      else "declined" if rng.random() < DECLINE_SHARE else "ignored")
         else:
             action = "ignored"
         acted_at = (min(shown_at + timedelta(days=float(rng.uniform(0.1, 5))), as_of)

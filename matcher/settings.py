@@ -34,12 +34,19 @@ class Settings:
         Logging level name (``MATCHER_LOG_LEVEL``, default ``INFO``).
     keep_batches:
         How many published recommendation batches to keep (``MATCHER_KEEP_BATCHES``, default 7).
+    retrain_metric:
+        Holdout metric a challenger must improve to be promoted by ``matcher retrain``
+        (``MATCHER_RETRAIN_METRIC``, default ``ndcg@10``).
+    retrain_margin:
+        By how much it must improve it (``MATCHER_RETRAIN_MARGIN``, default 0.005).
     """
 
     database_url: str | None
     data_dir: Path
     log_level: str = "INFO"
     keep_batches: int = 7
+    retrain_metric: str = "ndcg@10"
+    retrain_margin: float = 0.005
 
     @property
     def pgdata_dir(self) -> Path:
@@ -88,6 +95,19 @@ def _int_env(name: str, default: int, minimum: int) -> int:
     return value
 
 
+def _float_env(name: str, default: float, minimum: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got '{raw}'") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
 def get_settings() -> Settings:
     """Build :class:`Settings` from the environment, validating every value."""
     url = os.environ.get("MATCHER_DATABASE_URL") or None
@@ -100,4 +120,6 @@ def get_settings() -> Settings:
         data_dir=Path(os.environ.get("MATCHER_DATA_DIR") or PROJECT_ROOT / ".matcher").resolve(),
         log_level=level,
         keep_batches=_int_env("MATCHER_KEEP_BATCHES", 7, 1),
+        retrain_metric=os.environ.get("MATCHER_RETRAIN_METRIC") or "ndcg@10",
+        retrain_margin=_float_env("MATCHER_RETRAIN_MARGIN", 0.005, 0.0),
     )

@@ -40,7 +40,8 @@ class TrainingRun:
 
     def table(self) -> pd.DataFrame:
         columns = ["oracle_efficiency", "oracle_ndcg@10", "ndcg@10", "ndcg@5", "map@10",
-                   "recall@10", "mrr", "hit_rate@5", "roc_auc", "pr_auc", "log_loss", "brier"]
+                   "recall@10", "mrr", "hit_rate@5", "roc_auc", "pr_auc", "log_loss", "brier",
+                   "ece", "coverage@10"]
         rows = {e.name: e.metrics for e in self.evaluations}
         frame = pd.DataFrame.from_dict(rows, orient="index")
         frame.insert(0, "kind", [e.kind for e in self.evaluations])

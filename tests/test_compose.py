@@ -21,3 +21,11 @@ def test_compose_file_defines_postgres_with_healthcheck_and_matcher_waiting_for_
     assert matcher["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert "@postgres:5432/" in matcher["environment"]["MATCHER_DATABASE_URL"]
     assert matcher["command"][:2] == ["db", "upgrade"]
+
+
+def test_nightly_profile_scores_every_night_and_retrains_every_week():
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    score, retrain = services["nightly-score"], services["weekly-retrain"]
+    assert score["profiles"] == retrain["profiles"] == ["nightly"]
+    assert "matcher score; sleep 86400" in " ".join(score["entrypoint"])
+    assert "matcher retrain; sleep 604800" in " ".join(retrain["entrypoint"])

@@ -1,0 +1,74 @@
+"""The feedback loop, night by night: score -> simulated feedback -> retrain.
+
+Seeds a world in a scratch database, trains a first logistic champion on the seeded history
+only (``matcher train``), then runs ``--nights`` nights. Each night prints the feedback
+rows, the retrain decision, the champion's oracle efficiency on 300 sampled active mentees,
+and the seconds of each step.
+
+    .venv/bin/python -m benchmarks.retrain_benchmark --scale small --nights 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from benchmarks.common import scratch_database
+from matcher import evaluation, registry
+from matcher.features import FeatureSession
+from matcher.feedback import simulate
+from matcher.retraining import retrain
+from matcher.scoring import ScoreOptions, score
+from matcher.seed import PRESETS, seed_database
+from matcher.training import train
+
+
+def champion_efficiency(engine) -> tuple[int, float]:
+    with engine.begin() as conn:
+        champion = registry.load_champion(conn)
+        oracle = evaluation.oracle_sample(FeatureSession(conn), conn, datetime.now(UTC), 300)
+    scores = evaluation.model_scorer(champion.model)(oracle.frame)
+    return champion.version_id, oracle.evaluate(scores)["oracle_efficiency"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", choices=list(PRESETS), default="small")
+    parser.add_argument("--nights", type=int, default=4)
+    parser.add_argument("--algorithm", default="logistic")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    n_mentors, n_mentees = PRESETS[args.scale]
+    with scratch_database() as url:
+        engine = sa.create_engine(url)
+        seed_database(engine, n_mentors, n_mentees, 42, datetime.now(UTC), replace=False)
+        train(engine, [args.algorithm], oracle_mentees=300)
+        version, efficiency = champion_efficiency(engine)
+        print(f"{args.scale} ({n_mentors:,} mentors x {n_mentees:,} mentees), "
+              f"{args.algorithm}: first champion v{version}, oracle efficiency {efficiency:.4f}")
+        for night in range(1, args.nights + 1):
+            seconds = {}
+            start = time.perf_counter()
+            score(engine, ScoreOptions())
+            seconds["score"] = time.perf_counter() - start
+            start = time.perf_counter()
+            answered = simulate(engine)
+            seconds["simulate"] = time.perf_counter() - start
+            start = time.perf_counter()
+            run = retrain(engine)
+            seconds["retrain"] = time.perf_counter() - start
+            version, efficiency = champion_efficiency(engine)
+            print(f"night {night}: {answered.rows:,} feedback rows {answered.actions}; "
+                  f"{run.outcome}; champion v{version} oracle efficiency {efficiency:.4f}; "
+                  + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))
+            print(f"  {run.decision}")
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

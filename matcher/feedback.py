@@ -1,0 +1,155 @@
+"""Feedback on published recommendations: simulated answers for synthetic worlds, and the
+sanity checks that stop a broken client's feedback from silently wrecking the model.
+
+Importing a programme's own feedback file is :func:`matcher.importer.import_feedback`.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from matcher.db import sql
+from matcher.errors import MatcherError
+from matcher.loader import copy_rows
+from matcher.seed import ACCEPT_BOOST, DECLINE_SHARE, examination_probability
+
+log = logging.getLogger(__name__)
+
+#: Checks judge only periods with at least this many feedback rows.
+MIN_ROWS = 50
+#: Largest allowed change of the accepted share among answered rows vs before.
+MAX_ACCEPTED_SHARE_CHANGE = 0.3
+#: Largest allowed share of one action among the new rows.
+MAX_ONE_ACTION_SHARE = 0.95
+#: Allowed range of new rows per batch vs the median of earlier batches.
+VOLUME_RATIO = (1 / 3, 3.0)
+#: Largest allowed (share of feedback) / (share of recommendations) of one mentor.
+MAX_MENTOR_FEEDBACK_RATIO = 5.0
+MIN_MENTOR_ROWS = 20
+
+
+@dataclass
+class SimulatedFeedback:
+    batch_id: int
+    rows: int
+    actions: dict[str, int]
+
+
+def simulate(engine: Engine, seed: int | None = None, now: datetime | None = None
+             ) -> SimulatedFeedback:
+    """Play the synthetic world's people against the published batch.
+
+    Each recommendation is looked at with probability 1 / log2(rank + 1) (position bias);
+    one looked at is accepted with probability min(1, 1.2 x the pair's true success
+    probability), else declined half the time, else ignored; one not looked at is ignored
+    (the seeder's model of a past recommender's lists). Rows are shown when the batch was
+    published and acted on between then and ``now``. Deterministic for a batch and ``seed``
+    (default: the batch id).
+    """
+    from matcher.truth import TruthModel
+
+    now = now or datetime.now(UTC)
+    truth = TruthModel.from_database(engine)
+    with engine.begin() as conn:
+        shown = pd.read_sql(sql("feedback/current_batch.sql"), conn)
+        if shown.empty:
+            raise MatcherError("nothing is published yet (run: matcher score)")
+        batch_id = int(shown["batch_id"].iloc[0])
+        if conn.execute(sql("feedback/batch_answered.sql"), {"batch_id": batch_id}).scalar_one():
+            raise MatcherError(f"batch {batch_id} already has feedback; simulate again after "
+                               f"the next `matcher score`")
+        rng = np.random.default_rng(batch_id if seed is None else seed)
+        p_true = truth.pair_probability(shown["mentee_id"].to_numpy(),
+                                        shown["mentor_id"].to_numpy())
+        examined = rng.random(len(shown)) < examination_probability(shown["rank"].to_numpy())
+        accepted = examined & (rng.random(len(shown)) < np.minimum(1.0, ACCEPT_BOOST * p_true))
+        declined = examined & ~accepted & (rng.random(len(shown)) < DECLINE_SHARE)
+        action = np.where(accepted, "accepted", np.where(declined, "declined", "ignored"))
+        shown_at = pd.Timestamp(shown["published_at"].iloc[0]).to_pydatetime()
+        window = max(now - shown_at, timedelta(0))
+        acted_at = [shown_at + window * float(u) if a != "ignored" else None
+                    for a, u in zip(action, rng.random(len(shown)), strict=True)]
+        rows = shown[["mentee_id", "mentor_id", "batch_id", "rank"]].assign(
+            shown_at=shown_at, action=action, acted_at=acted_at)
+        buffer = io.StringIO()
+        rows.to_csv(buffer, header=False, index=False, lineterminator="\n")
+        buffer.seek(0)
+        copy_rows(conn, "recommendation_feedback", list(rows.columns), buffer)
+    counts = {a: int((action == a).sum()) for a in ("accepted", "declined", "ignored")}
+    log.info("batch %d: simulated %d feedback rows %s", batch_id, len(rows), counts)
+    return SimulatedFeedback(batch_id, len(rows), counts)
+
+
+@dataclass
+class Check:
+    name: str
+    passed: bool
+    detail: str
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "passed": bool(self.passed), "detail": self.detail}
+
+
+def check(conn, since: datetime) -> list[Check]:
+    """Sanity checks on the feedback shown since ``since`` against what came before:
+    the action mix, the volume per batch, and no mentor flooded beyond their exposure."""
+    return [_action_mix(conn, since), _volume(conn, since), _concentration(conn, since)]
+
+
+def _action_mix(conn, since) -> Check:
+    mix = {bool(r.recent): r for r in conn.execute(sql("feedback/action_mix.sql"),
+                                                   {"since": since})}
+    new, old = mix.get(True), mix.get(False)
+    if new is None or new.rows < MIN_ROWS:
+        return Check("action mix", True, f"{new.rows if new else 0} new rows: too few to judge")
+    shares = {a: getattr(new, a) / new.rows for a in ("accepted", "declined", "ignored")}
+    top = max(shares, key=shares.get)
+    if shares[top] > MAX_ONE_ACTION_SHARE:
+        return Check("action mix", False, f"{shares[top]:.0%} of {new.rows} new rows are "
+                                          f"'{top}' (a broken client?)")
+    answered_new = new.accepted + new.declined
+    if old is None or old.accepted + old.declined < MIN_ROWS or answered_new < MIN_ROWS:
+        return Check("action mix", True, "no earlier feedback to compare with")
+    rate_new = new.accepted / answered_new
+    rate_old = old.accepted / (old.accepted + old.declined)
+    detail = (f"accepted share of answered rows {rate_new:.2f} new vs {rate_old:.2f} before "
+              f"(allowed change {MAX_ACCEPTED_SHARE_CHANGE})")
+    return Check("action mix", abs(rate_new - rate_old) <= MAX_ACCEPTED_SHARE_CHANGE, detail)
+
+
+def _volume(conn, since) -> Check:
+    batches = pd.DataFrame(conn.execute(sql("feedback/rows_per_batch.sql"),
+                                        {"since": since}).all(),
+                           columns=["batch_id", "recent", "rows"])
+    new, old = batches[batches["recent"]], batches[~batches["recent"]]
+    if new.empty or old.empty:
+        return Check("volume", True, "no earlier answered batch to compare with")
+    ratio = new["rows"].mean() / old["rows"].median()
+    low, high = VOLUME_RATIO
+    return Check("volume", low <= ratio <= high,
+                 f"{new['rows'].mean():.0f} rows per new batch vs median "
+                 f"{old['rows'].median():.0f} before (ratio {ratio:.2f}, allowed "
+                 f"{low:.2f}..{high:.1f})")
+
+
+def _concentration(conn, since) -> Check:
+    row = conn.execute(sql("feedback/mentor_concentration.sql"),
+                       {"since": since, "min_rows": MIN_MENTOR_ROWS}).one_or_none()
+    if row is None:
+        return Check("one mentor flooded", True, "no mentor has enough new feedback to judge")
+    if not row.recommendation_share:
+        return Check("one mentor flooded", False,
+                     f"mentor {row.mentor_id!r} has {row.rows} new feedback rows but no "
+                     f"recommendation in those batches")
+    ratio = row.feedback_share / row.recommendation_share
+    return Check("one mentor flooded", ratio <= MAX_MENTOR_FEEDBACK_RATIO,
+                 f"mentor {row.mentor_id!r}: {row.feedback_share:.1%} of new feedback vs "
+                 f"{row.recommendation_share:.1%} of recommendations (ratio {ratio:.1f}, "
+                 f"allowed {MAX_MENTOR_FEEDBACK_RATIO})")

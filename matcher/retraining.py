@@ -1,0 +1,244 @@
+"""``matcher retrain``: learn from feedback, train a challenger, compare it with the champion
+on the same fresh holdout, and promote it only when it is better.
+
+1. Labelled pairs as of now (interactions that ended, recommendations accepted or declined),
+   features point in time. Position bias: a recommendation low in a list is answered less
+   often just because fewer people look that far, so answered rows at low ranks stand for
+   more unanswered ones. Each feedback row is weighted by 1 / propensity of its rank, where
+   propensity(rank) = answered share at that rank / answered share at rank 1 (estimated on
+   feedback shown before the holdout; floored at 0.1, so no weight exceeds 10). Ignored
+   rows are not labels. Interactions weigh 1.
+2. The holdout is the newest pairs: from the later of the ``holdout_share`` quantile of pair
+   times and the champion's own training cutoff, so neither model has seen it.
+3. The challenger (the champion's algorithm unless told otherwise) is trained on the rest;
+   both are scored on the holdout: ranking and classification metrics, coverage (share of
+   mentors reaching some sampled mentee's top 10) and, on synthetic worlds, oracle efficiency.
+4. Promote only if the challenger improves the main metric by the margin, calibration (ECE)
+   and coverage are not worse beyond tolerance, oracle efficiency (synthetic worlds) is not
+   worse beyond tolerance, and the feedback shown since the last retrain (or since the
+   champion was registered, if later) passes its sanity checks (:mod:`matcher.feedback`). ``force`` promotes anyway and says so in the log;
+   ``dry_run`` decides without promoting. Every run logs a row in ``model_decisions``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from matcher import evaluation, feedback, metrics, registry
+from matcher.algorithms import ALGORITHMS
+from matcher.db import sql
+from matcher.evaluation import Evaluation
+from matcher.features import FEATURES, FeatureSession
+from matcher.feedback import Check
+from matcher.training import TrainingRun
+
+log = logging.getLogger(__name__)
+
+COVERAGE = "coverage@10"
+
+
+@dataclass
+class RetrainPolicy:
+    """When a challenger may replace the champion."""
+
+    metric: str = "ndcg@10"
+    margin: float = 0.005
+    calibration_tolerance: float = 0.02  # ECE may rise by at most this much
+    coverage_tolerance: float = 0.05     # coverage@10 may fall by at most this much
+    oracle_tolerance: float = 0.01       # oracle efficiency may fall by at most this much
+    holdout_share: float = 0.2
+    min_holdout_pairs: int = 100
+    propensity_floor: float = 0.1
+
+
+@dataclass
+class RetrainRun(TrainingRun):
+    champion_name: str = ""
+    challenger_name: str | None = None
+    guards: list[Check] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    propensity: dict[int, float] = field(default_factory=dict)
+    outcome: str = "kept"
+    forced: bool = False
+    decision_id: int | None = None
+
+
+def propensities(answered_by_rank: pd.DataFrame, floor: float) -> dict[int, float]:
+    """rank -> estimated chance that rank is looked at, relative to rank 1."""
+    if answered_by_rank.empty:
+        return {}
+    rate = (answered_by_rank["answered"] / answered_by_rank["shown"]).to_numpy()
+    ranks = answered_by_rank["rank"].astype(int).to_numpy()
+    top = rate[ranks == 1][0] if (ranks == 1).any() and rate[ranks == 1][0] > 0 else rate.max()
+    if top <= 0:
+        return {}
+    return {int(r): float(np.clip(v / top, floor, 1.0)) for r, v in zip(ranks, rate, strict=True)}
+
+
+def weighted(train: pd.DataFrame, propensity: dict[int, float], floor: float) -> pd.DataFrame:
+    """``train`` with a ``weight`` column: 1 / propensity of the rank for feedback rows."""
+    ranks = train["rank"].where(train["source"] == "feedback")
+    p = ranks.map(lambda r: propensity.get(int(r), floor) if pd.notna(r) else 1.0)
+    return train.assign(weight=1.0 / p.astype(float))
+
+
+def retrain(engine: Engine, *, algorithms: list[str] | None = None,
+            policy: RetrainPolicy | None = None, dry_run: bool = False, force: bool = False,
+            oracle_mentees: int = 300, as_of: datetime | None = None,
+            job_run_id: int | None = None) -> RetrainRun:
+    policy = policy or RetrainPolicy()
+    as_of = as_of or datetime.now(UTC)
+    with engine.begin() as conn:
+        champion = registry.load_champion(conn)
+        info = conn.execute(sql("registry/show.sql"), {"id": champion.version_id}).mappings().one()
+        session = FeatureSession(conn)
+        pairs = evaluation.labelled_pairs(session)
+        oracle = evaluation.oracle_sample(session, conn, as_of, oracle_mentees)
+        candidates = evaluation.candidate_sample(session, conn, as_of, oracle_mentees)
+        last_decision = conn.execute(sql("registry/last_decision.sql")).scalar_one_or_none()
+        since = max(info["created_at"], last_decision or info["created_at"])
+        checks = feedback.check(conn, since=since)
+        trained_before = info["training_window"].get("trained_before")
+        not_before = pd.Timestamp(trained_before) if trained_before else None
+        split = evaluation.time_split(pairs, policy.holdout_share, not_before)
+        answered = pd.DataFrame(conn.execute(sql("feedback/answered_by_rank.sql"),
+                                             {"before": split.cutoff.to_pydatetime()}).all(),
+                                columns=["rank", "shown", "answered"])
+    run = RetrainRun(split, policy.metric, oracle=oracle, checks=checks,
+                     champion_name=f"champion v{champion.version_id} ({champion.algorithm})",
+                     champion_before=champion.version_id)
+    run.propensity = propensities(answered, policy.propensity_floor)
+    held_out = (f"{len(split.test)} labelled pairs since {split.cutoff:%Y-%m-%d %H:%M} (the "
+                f"champion's training cutoff or later)")
+    problems = [f"{c.name}: {c.detail}" for c in checks if not c.passed]
+    if len(split.test) < policy.min_holdout_pairs:
+        problems.insert(0, f"only {held_out}, fewer than {policy.min_holdout_pairs}; collect "
+                           f"more feedback first")
+    elif split.test["label"].nunique() < 2:
+        problems.insert(0, f"all {held_out} have the same label; nothing to compare on")
+    if len(problems) > len([c for c in checks if not c.passed]):
+        run.decision = f"kept the champion v{champion.version_id}: {'; '.join(problems)}"
+        _log_decision(engine, run, champion.version_id, None, job_run_id)
+        return run
+    train = weighted(split.train, run.propensity, policy.propensity_floor)
+
+    def judged(name: str, kind: str, model) -> Evaluation:
+        result = evaluation.evaluate(name, kind, evaluation.model_scorer(model),
+                                     model.probabilistic, split.test, oracle)
+        result.metrics[COVERAGE] = metrics.coverage(
+            candidates["mentee_id"].to_numpy(), candidates["mentor_id"].to_numpy(),
+            model.predict(evaluation.matrix(candidates, model.features)))
+        return result
+
+    models = {}
+    for name in algorithms or [champion.algorithm]:
+        model = ALGORITHMS[name](list(FEATURES))
+        run.seconds[f"challenger {name}"] = evaluation.fit(model, train)
+        run.evaluations.append(judged(f"challenger {name}", "model", model))
+        run.importances[name] = model.importances()
+        models[f"challenger {name}"] = model
+    champion_result = judged(run.champion_name, "champion", champion.model)
+    run.evaluations.append(champion_result)
+    best = max((e for e in run.evaluations if e.kind == "model"),
+               key=lambda e: e.metrics.get(policy.metric, float("-inf")))
+    run.challenger_name = best.name
+    run.guards = guards(best, champion_result, policy)
+    failed = [c for c in run.guards + run.checks if not c.passed]
+
+    window = {"trained_before": split.cutoff.isoformat(), "as_of": as_of.isoformat(),
+              "first_pair": split.train["as_of"].min().isoformat()}
+    counts = {"train": len(split.train), "test": len(split.test),
+              "train_positives": int(split.train["label"].sum()),
+              "train_feedback": int((split.train["source"] == "feedback").sum())}
+    with engine.begin() as conn:
+        version = registry.register(conn, models[best.name], training_window=window,
+                                    row_counts=counts, metrics=best.metrics,
+                                    job_run_id=job_run_id)
+        run.registered[best.name] = version
+        why_not = "; ".join(f"{c.name}: {c.detail}" for c in failed)
+        if dry_run:
+            run.outcome = "dry_run"
+            run.decision = (f"dry run: would keep the champion ({why_not})" if failed else
+                            f"dry run: would promote v{version} ({_gain(best, champion_result, policy)})")
+        elif failed and not force:
+            run.decision = f"kept the champion v{champion.version_id}: {why_not}"
+        else:
+            run.forced = bool(failed)
+            reason = (f"matcher retrain --force despite: {why_not}" if failed else
+                      f"matcher retrain: {_gain(best, champion_result, policy)}")
+            registry.promote(conn, version, reason, forced=run.forced)
+            run.outcome, run.promoted = "promoted", version
+            run.decision = f"promoted v{version} ({best.name}): {reason}"
+    _log_decision(engine, run, champion.version_id, version, job_run_id)
+    log.info("retrain: %s", run.decision)
+    return run
+
+
+def _gain(challenger: Evaluation, champion: Evaluation, policy: RetrainPolicy) -> str:
+    return (f"{policy.metric} {challenger.metrics[policy.metric]:.4f} vs champion's "
+            f"{champion.metrics[policy.metric]:.4f}")
+
+
+def guards(challenger: Evaluation, champion: Evaluation, policy: RetrainPolicy) -> list[Check]:
+    """The main metric must improve by the margin; calibration, coverage and (synthetic
+    worlds) oracle efficiency must not get worse beyond their tolerances."""
+    new, old = challenger.metrics, champion.metrics
+    out = []
+    gain = new.get(policy.metric, float("nan")) - old.get(policy.metric, float("nan"))
+    out.append(Check(policy.metric, bool(gain >= policy.margin),
+                     f"{new.get(policy.metric, float('nan')):.4f} vs "
+                     f"{old.get(policy.metric, float('nan')):.4f} "
+                     f"(needs +{policy.margin})"))
+    if "ece" in new and "ece" in old:
+        out.append(Check("calibration (ECE)", new["ece"] <= old["ece"] + policy.calibration_tolerance,
+                         f"{new['ece']:.4f} vs {old['ece']:.4f} "
+                         f"(may rise by {policy.calibration_tolerance})"))
+    out.append(Check(COVERAGE, new[COVERAGE] >= old[COVERAGE] - policy.coverage_tolerance,
+                     f"{new[COVERAGE]:.3f} vs {old[COVERAGE]:.3f} "
+                     f"(may fall by {policy.coverage_tolerance})"))
+    if "oracle_efficiency" in new and "oracle_efficiency" in old:
+        out.append(Check("oracle efficiency",
+                         new["oracle_efficiency"] >= old["oracle_efficiency"]
+                         - policy.oracle_tolerance,
+                         f"{new['oracle_efficiency']:.4f} vs {old['oracle_efficiency']:.4f} "
+                         f"(may fall by {policy.oracle_tolerance})"))
+    return out
+
+
+def _log_decision(engine: Engine, run: RetrainRun, champion_id: int, challenger_id,
+                  job_run_id) -> None:
+    comparison = {e.name: {k: v for k, v in e.metrics.items() if np.isfinite(v)}
+                  for e in run.evaluations}
+    comparison["guards"] = [g.as_dict() for g in run.guards]
+    with engine.begin() as conn:
+        run.decision_id = conn.execute(sql("registry/decide.sql"), {
+            "challenger_id": challenger_id, "champion_id": champion_id, "outcome": run.outcome,
+            "forced": run.forced, "reason": run.decision,
+            "comparison": json.dumps(comparison),
+            "feedback_checks": json.dumps([c.as_dict() for c in run.checks]),
+            "decided_by": registry.who(), "job_run_id": job_run_id}).scalar_one()
+
+
+def report_lines(run: RetrainRun) -> list[str]:
+    """Markdown for the report: the rules the challenger was held to and the feedback checks."""
+    def rows(checks):
+        return [f"| {c.name} | {'pass' if c.passed else '**fail**'} | {c.detail} |"
+                for c in checks]
+
+    weights = ", ".join(f"{r}: {1 / p:.2f}" for r, p in sorted(run.propensity.items()))
+    return [
+        f"- Outcome: **{run.outcome}**{' (forced)' if run.forced else ''}; challenger "
+        f"{run.challenger_name or 'none'} vs {run.champion_name}", "",
+        "## Promotion rules", "", "| rule | result | detail |", "|---|---|---|",
+        *rows(run.guards), "",
+        "## Feedback sanity checks (feedback shown since the last retrain)", "",
+        "| check | result | detail |", "|---|---|---|", *rows(run.checks), "",
+        "Position-bias weights of answered feedback by rank (1 / propensity): "
+        f"{weights or 'no feedback'}.", ""]

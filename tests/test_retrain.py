@@ -1,0 +1,207 @@
+"""Retraining from feedback: nights of score -> simulated feedback -> retrain, the promotion
+rules, a forced promotion and its rollback, feedback import, and a broken client's feedback."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from matcher import evaluation, registry
+from matcher.algorithms import ALGORITHMS, PARAMETERS, LogisticModel
+from matcher.errors import InputError
+from matcher.features import FEATURES, FeatureSession
+from matcher.importer import import_feedback
+from matcher.retraining import RetrainPolicy, propensities, retrain, weighted
+
+from .helpers import invoke, seed
+
+
+class ShuffledLogistic(LogisticModel):
+    """A deliberately bad model: logistic regression on shuffled labels."""
+
+    name = "shuffled_logistic"
+
+    def fit(self, X, y, groups, weights=None):
+        return super().fit(X, np.random.default_rng(0).permutation(y), groups, weights)
+
+
+@pytest.fixture
+def shuffled_algorithm(monkeypatch):
+    monkeypatch.setitem(ALGORITHMS, ShuffledLogistic.name, ShuffledLogistic)
+    monkeypatch.setitem(PARAMETERS, ShuffledLogistic.name, PARAMETERS[LogisticModel.name])
+
+
+def _champion(engine) -> tuple[int, float]:
+    """The champion's id and its oracle efficiency on 200 sampled active mentees, now."""
+    with engine.begin() as conn:
+        champion = registry.load_champion(conn)
+        session = FeatureSession(conn)
+        oracle = evaluation.oracle_sample(session, conn, datetime.now(UTC), 200)
+    scores = evaluation.model_scorer(champion.model)(oracle.frame)
+    return champion.version_id, oracle.evaluate(scores)["oracle_efficiency"]
+
+
+def _register_weak_champion(engine) -> int:
+    """Train the shuffled-label model on the seeded history and make it the champion."""
+    with engine.begin() as conn:
+        split = evaluation.time_split(evaluation.labelled_pairs(FeatureSession(conn)))
+        model = ShuffledLogistic(list(FEATURES))
+        evaluation.fit(model, split.train)
+        version = registry.register(conn, model, row_counts={}, metrics={},
+                                    training_window={"trained_before": split.cutoff.isoformat()})
+        registry.promote(conn, version, "test: a deliberately weak first model", forced=True)
+    return version
+
+
+def _decisions(engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return pd.read_sql(sa.text("SELECT * FROM model_decisions ORDER BY id"), conn)
+
+
+def test_nightly_loop_lifts_a_weak_champion_and_never_loses_ground(
+        db_url, engine, tmp_path, shuffled_algorithm):
+    seed("--scale", "tiny", "--seed", "21")
+    weak = _register_weak_champion(engine)
+    champions = [_champion(engine)]
+    for night in range(3):
+        invoke("score")
+        invoke("simulate-feedback")
+        output = invoke("retrain", "--algorithms", "logistic", "--report-dir",
+                        str(tmp_path / f"night{night}"))
+        assert "pass" in output and (tmp_path / f"night{night}" / "report.md").exists()
+        champions.append(_champion(engine))
+    efficiencies = [e for _, e in champions]
+    # The weak first model is replaced, and no later night promotes a model that ranks worse
+    # against the ground truth (beyond the oracle guard's tolerance, 0.01).
+    assert champions[-1][0] != weak
+    assert efficiencies[-1] > efficiencies[0] + 0.2, efficiencies
+    assert all(b >= a - 0.01 for a, b in zip(efficiencies, efficiencies[1:])), efficiencies
+    decisions = _decisions(engine)
+    assert len(decisions) == 3 and decisions["outcome"].iloc[0] == "promoted"
+    with engine.connect() as conn:
+        simulated = conn.execute(sa.text(
+            "SELECT count(DISTINCT batch_id) FROM recommendation_feedback "
+            "WHERE batch_id IS NOT NULL")).scalar_one()
+    assert simulated == 3
+
+
+def test_a_worse_challenger_is_kept_out_forced_in_logged_and_rolled_back(
+        db_url, engine, tmp_path, shuffled_algorithm):
+    seed("--scale", "tiny", "--seed", "22")
+    invoke("train", "--algorithms", "logistic", "--oracle-mentees", "50", "--report-dir",
+           str(tmp_path / "train"))
+    invoke("score")
+    invoke("simulate-feedback")
+    with engine.connect() as conn:
+        good = registry.champion_id(conn)
+
+    kept = retrain(engine, algorithms=[ShuffledLogistic.name], oracle_mentees=100)
+    assert kept.outcome == "kept" and kept.promoted is None
+    assert "kept the champion" in kept.decision
+    assert not next(g for g in kept.guards if g.name == "ndcg@10").passed
+    with engine.connect() as conn:
+        assert registry.champion_id(conn) == good
+
+    dry = retrain(engine, algorithms=["logistic"], oracle_mentees=100, dry_run=True)
+    assert dry.outcome == "dry_run" and dry.promoted is None
+
+    forced = retrain(engine, algorithms=[ShuffledLogistic.name], oracle_mentees=100,
+                     force=True)
+    assert forced.outcome == "promoted" and forced.forced
+    with engine.connect() as conn:
+        assert registry.champion_id(conn) == forced.promoted
+    assert "(forced)" in invoke("models", "history").splitlines()[0]
+    assert "--force despite" in invoke("models", "history").splitlines()[0]
+    assert _decisions(engine)["outcome"].tolist() == ["kept", "dry_run", "promoted"]
+    assert _decisions(engine)["forced"].tolist() == [False, False, True]
+
+    invoke("models", "rollback", "--reason", "test: the forced model was worse")
+    with engine.connect() as conn:
+        assert registry.champion_id(conn) == good
+    invoke("score")
+    with engine.connect() as conn:
+        used = conn.execute(sa.text(
+            "SELECT b.model_version_id FROM published_batch p "
+            "JOIN recommendation_batches b ON b.id = p.batch_id")).scalar_one()
+    assert used == good
+
+
+def _published_rows(engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return pd.read_sql(sa.text(
+            "SELECT mentee_id, mentor_id, rank, generated_at FROM current_recommendations "
+            "ORDER BY mentee_id, rank"), conn)
+
+
+def _feedback_csv(path, rows: pd.DataFrame, action: str, shown_at: datetime) -> None:
+    rows.assign(shown_at=shown_at.isoformat(), action=action,
+                acted_at=shown_at.isoformat())[
+        ["mentee_id", "mentor_id", "rank", "shown_at", "action", "acted_at"]].to_csv(
+        path, index=False)
+
+
+def test_feedback_import_takes_only_answers_to_published_recommendations(
+        db_url, engine, tmp_path):
+    seed("--scale", "tiny", "--seed", "23")
+    invoke("train", "--algorithms", "logistic", "--oracle-mentees", "50", "--report-dir",
+           str(tmp_path / "train"))
+    invoke("score")
+    published = _published_rows(engine)
+    now = datetime.now(UTC)
+    good = published.head(3)
+    wrong_rank = published.iloc[[3]].assign(rank=lambda f: f["rank"] + 1)
+    path = tmp_path / "feedback.csv"
+    _feedback_csv(path, pd.concat([good, wrong_rank]), "accepted", now)
+    with engine.connect() as conn:
+        before = conn.execute(sa.text("SELECT count(*) FROM recommendation_feedback")).scalar_one()
+    with pytest.raises(InputError) as error:
+        import_feedback(engine, path)
+    message = str(error.value)
+    assert "feedback.csv:5: column 'mentor_id'" in message
+    assert "no published recommendation" in message and "nothing was imported" in message
+    assert message.count("feedback.csv:") == 1
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(
+            "SELECT count(*) FROM recommendation_feedback")).scalar_one() == before
+
+    _feedback_csv(path, good, "accepted", now)
+    assert "3 new" in invoke("feedback", "import", str(path))
+    assert "0 new, 0 updated" in invoke("feedback", "import", str(path))
+    with engine.connect() as conn:
+        batches = conn.execute(sa.text(
+            "SELECT DISTINCT f.batch_id = p.batch_id FROM recommendation_feedback f, "
+            "published_batch p WHERE f.batch_id IS NOT NULL")).scalars().all()
+    assert batches == [True]
+
+
+def test_a_broken_client_declining_everything_blocks_promotion(db_url, engine, tmp_path):
+    seed("--scale", "tiny", "--seed", "24")
+    invoke("train", "--algorithms", "logistic", "--oracle-mentees", "50", "--report-dir",
+           str(tmp_path / "train"))
+    invoke("score")
+    invoke("simulate-feedback")
+    invoke("retrain", "--report-dir", str(tmp_path / "night1"))
+    invoke("score")
+    path = tmp_path / "broken.csv"
+    _feedback_csv(path, _published_rows(engine), "declined", datetime.now(UTC))
+    invoke("feedback", "import", str(path))
+    run = retrain(engine, algorithms=["logistic"], oracle_mentees=100,
+                  policy=RetrainPolicy(margin=-1.0))  # any challenger would do, but for this
+    assert run.outcome == "kept" and run.promoted is None
+    mix = next(c for c in run.checks if c.name == "action mix")
+    assert not mix.passed and "'declined'" in mix.detail
+    assert "action mix" in run.decision
+
+
+def test_position_bias_weights_grow_with_rank_and_are_capped():
+    answered = pd.DataFrame({"rank": [1, 2, 3, 10], "shown": [100, 100, 100, 100],
+                             "answered": [80, 40, 20, 2]})
+    p = propensities(answered, floor=0.1)
+    assert p == {1: 1.0, 2: 0.5, 3: 0.25, 10: 0.1}
+    train = pd.DataFrame({"source": ["interaction", "feedback", "feedback", "feedback"],
+                          "rank": [np.nan, 1, 3, 7]})
+    assert weighted(train, p, 0.1)["weight"].tolist() == [1.0, 1.0, 4.0, 10.0]
