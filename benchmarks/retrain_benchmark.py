@@ -1,11 +1,13 @@
 """The feedback loop, night by night: score -> simulated feedback -> retrain.
 
 Seeds a world in a scratch database, trains a first logistic champion on the seeded history
-only (``matcher train``), then runs ``--nights`` nights. Each night prints the feedback
+only (``matcher train``; with ``--weak-start``, one trained on shuffled labels), then runs
+``--nights`` nights. Each night prints the feedback
 rows, the retrain decision, the champion's oracle efficiency on 300 sampled active mentees,
 and the seconds of each step.
 
     .venv/bin/python -m benchmarks.retrain_benchmark --scale small --nights 4
+    .venv/bin/python -m benchmarks.retrain_benchmark --scale small --nights 3 --weak-start
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ import logging
 import time
 from datetime import UTC, datetime
 
+import numpy as np
 import sqlalchemy as sa
 
 from benchmarks.common import scratch_database
 from matcher import evaluation, registry
-from matcher.features import FeatureSession
+from matcher.algorithms import ALGORITHMS
+from matcher.features import FEATURES, FeatureSession
 from matcher.feedback import simulate
 from matcher.retraining import retrain
 from matcher.scoring import ScoreOptions, score
@@ -35,22 +39,44 @@ def champion_efficiency(engine) -> tuple[int, float]:
     return champion.version_id, oracle.evaluate(scores)["oracle_efficiency"]
 
 
+def weak_champion(engine, algorithm: str) -> None:
+    """A deliberately weak first champion: trained on the seeded history with shuffled
+    labels."""
+    with engine.begin() as conn:
+        split = evaluation.time_split(evaluation.labelled_pairs(FeatureSession(conn)))
+        shuffled = split.train.assign(
+            label=np.random.default_rng(0).permutation(split.train["label"].to_numpy()))
+        model = ALGORITHMS[algorithm](list(FEATURES))
+        evaluation.fit(model, shuffled)
+        version = registry.register(conn, model, row_counts={}, metrics={},
+                                    training_window={"trained_before": split.cutoff.isoformat()})
+        registry.promote(conn, version, "benchmark: deliberately weak first champion",
+                         forced=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", choices=list(PRESETS), default="small")
     parser.add_argument("--nights", type=int, default=4)
     parser.add_argument("--algorithm", default="logistic")
+    parser.add_argument("--weak-start", action="store_true",
+                        help="start from a champion trained on shuffled labels")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     n_mentors, n_mentees = PRESETS[args.scale]
     with scratch_database() as url:
         engine = sa.create_engine(url)
         seed_database(engine, n_mentors, n_mentees, 42, datetime.now(UTC), replace=False)
-        train(engine, [args.algorithm], oracle_mentees=300)
+        if args.weak_start:
+            weak_champion(engine, args.algorithm)
+        else:
+            train(engine, [args.algorithm], oracle_mentees=300)
         version, efficiency = champion_efficiency(engine)
         print(f"{args.scale} ({n_mentors:,} mentors x {n_mentees:,} mentees), "
-              f"{args.algorithm}: first champion v{version}, oracle efficiency {efficiency:.4f}")
+              f"{args.algorithm}: first champion v{version}"
+              f"{' (trained on shuffled labels)' if args.weak_start else ''}, "
+              f"oracle efficiency {efficiency:.4f}")
         for night in range(1, args.nights + 1):
             seconds = {}
             start = time.perf_counter()

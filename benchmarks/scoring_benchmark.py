@@ -45,6 +45,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", choices=list(PRESETS), default="medium")
+    parser.add_argument("--workers", type=int, default=ScoreOptions.workers)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     n_mentors, n_mentees = PRESETS[args.scale]
@@ -53,7 +54,7 @@ def main() -> None:
         seed_database(engine, n_mentors, n_mentees, 42, AS_OF, replace=False)
         train(engine, ["xgboost"], oracle_mentees=50)
         start = time.perf_counter()
-        result = score(engine, ScoreOptions(k=10))
+        result = score(engine, ScoreOptions(k=10, workers=args.workers))
         wall = time.perf_counter() - start
         engine.dispose()
     pairs = result.counts["pairs_scored"]
@@ -63,8 +64,12 @@ def main() -> None:
           f"{result.counts['mentees']:,} active mentees, {pairs:,} pairs scored")
     print(f"wall time {wall:.1f} s, {pairs / wall:,.0f} pairs scored/s end to end, "
           f"peak memory {peak_mb:,.0f} MB")
+    per_mentee_ms = 1000 * wall / result.counts["mentees"]
+    print(f"{per_mentee_ms:.2f} ms per active mentee; chunks scored by {args.workers} workers "
+          f"(candidates, features, predict, top-K add up over workers; chunks_wall is their "
+          f"wall time)")
     for stage, seconds in result.timings.items():
-        print(f"  {stage:<26}{seconds:>7.1f} s  {seconds / wall:>5.0%}")
+        print(f"  {stage:<26}{seconds:>7.1f} s  {seconds / wall:>5.0%} of wall")
     print(f"raw xgboost predict on a same-shaped matrix: {raw:,.0f} rows/s; "
           f"end to end / raw = {pairs / wall / raw:.2f}")
     print("exposure: " + ", ".join(f"{k} {result.counts[k]}" for k in (

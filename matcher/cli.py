@@ -537,7 +537,10 @@ def retrain_command(algorithms, metric, margin, holdout, oracle_mentees, dry_run
                    "and how evenly mentors are spread are logged. Default: no cap.")
 @click.option("--chunk-size", type=click.IntRange(100), default=2000, show_default=True,
               help="Mentees per chunk (memory vs. speed).")
-def score_command(k, max_exposure, chunk_size) -> None:
+@click.option("--workers", type=click.IntRange(1, 16), default=2, show_default=True,
+              help="Chunks scored at once, each on its own database connection (about the "
+                   "number of cores).")
+def score_command(k, max_exposure, chunk_size, workers) -> None:
     """Nightly job: publish the champion's top-K mentors for every active mentee.
 
     \b
@@ -552,7 +555,7 @@ def score_command(k, max_exposure, chunk_size) -> None:
     from matcher.scoring import ScoreOptions, run_batch, scoring_lock
 
     engine = make_engine()
-    options = ScoreOptions(k=k, max_exposure=max_exposure, chunk_size=chunk_size,
+    options = ScoreOptions(k=k, max_exposure=max_exposure, chunk_size=chunk_size, workers=workers,
                            keep_batches=get_settings().keep_batches)
     with scoring_lock(engine), job_run(engine, "score", {"k": k, "max_exposure": max_exposure}) \
             as job:

@@ -7,7 +7,8 @@ One run:
    failed and their rows dropped;
 2. loads the champion (sha256 verified) and records a 'building' batch;
 3. for chunks of active mentees: candidates and features in SQL, scores from the model,
-   keeping each mentee's best few;
+   keeping each mentee's best few; ``workers`` chunks at a time, each on its own connection,
+   all reading one exported snapshot (so every chunk sees the same data);
 4. picks K per mentee (optionally capping each mentor's exposure), explains each pick with
    the model's top signed feature contributions;
 5. writes the rows with COPY (invisible: readers see only the published batch), then
@@ -22,14 +23,17 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
@@ -56,6 +60,9 @@ class ScoreOptions:
     chunk_size: int = 2000
     max_candidates: int = MAX_CANDIDATES
     keep_batches: int = 7
+    #: Chunks scored at once, each on its own connection (PostgreSQL builds one chunk's
+    #: features while Python predicts another's).
+    workers: int = 2
 
 
 @dataclass
@@ -120,38 +127,59 @@ def _build_and_publish(engine, batch_id, champion, mentees, options, timings, pr
     model = champion.model
     as_of = datetime.now(UTC)
     pool_size = options.k * (POOL_FACTOR if options.max_exposure else 1)
-    pools: list[pd.DataFrame] = []
-    pairs_scored = 0
     clock = _Clock(timings)
-    with engine.begin() as conn:
-        session = FeatureSession(conn)
-        chunks = range(0, len(mentees), options.chunk_size)
-        for start in tqdm(chunks, desc="scoring", unit="chunk", disable=not progress):
-            with clock("candidates_and_features"):
-                frame = session.candidate_frame(mentees[start:start + options.chunk_size],
-                                                as_of, max_candidates=options.max_candidates)
-            with clock("predict"):
-                X = evaluation.matrix(frame, model.features)
-                frame = frame[["mentee_id", "mentor_id"]].assign(score=model.predict(X))
-                pairs_scored += len(frame)
-            with clock("top_k"):
-                best = _top_per_mentee(frame, pool_size)
-                pools.append(best.join(pd.DataFrame(X[best.index.to_numpy()], index=best.index,
-                                                    columns=model.features)))
+
+    def score_chunk(session: FeatureSession, chunk: list[int]) -> tuple[pd.DataFrame, int]:
+        with clock("candidates_and_features"):
+            frame = session.candidate_frame(chunk, as_of, max_candidates=options.max_candidates)
+        with clock("predict"):
+            X = evaluation.matrix(frame, model.features)
+            frame = frame[["mentee_id", "mentor_id"]].assign(score=model.predict(X))
+        with clock("top_k"):
+            best = _top_per_mentee(frame, pool_size)
+            best = best.join(pd.DataFrame(X[best.index.to_numpy()], index=best.index,
+                                          columns=model.features))
+        return best, len(frame)
+
+    chunks = [mentees[i:i + options.chunk_size] for i in range(0, len(mentees),
+                                                               options.chunk_size)]
+    started = time.perf_counter()
+    with shared_snapshot(engine) as (conn, snapshot), \
+            ThreadPoolExecutor(options.workers) as executor:
+        sessions = _SnapshotSessions(engine, snapshot)
+        try:
+            results = list(tqdm(executor.map(lambda c: score_chunk(sessions.get(), c), chunks),
+                                total=len(chunks), desc="scoring", unit="chunk",
+                                disable=not progress))
+        finally:
+            executor.shutdown()
+            sessions.close()
         free = dict(conn.execute(sql("scoring/free_capacity.sql")).all())
-    pool = pd.concat(pools, ignore_index=True)
+    timings["chunks_wall"] = time.perf_counter() - started
+    pool = pd.concat([best for best, _ in results], ignore_index=True)
+    pairs_scored = sum(n for _, n in results)
     with clock("top_k"):
         chosen, exposure = choose(pool, options.k, free, options.max_exposure)
-    with clock("explain"):
-        X = chosen[model.features].to_numpy(dtype=np.float32)
-        chosen["explanation"] = explanations(model.contributions(X), X, model.features)
-    with clock("write"), engine.begin() as conn:
-        rows = chosen.assign(batch_id=batch_id)[
-            ["batch_id", "mentee_id", "rank", "mentor_id", "score", "explanation"]]
-        buffer = io.StringIO()
-        rows.to_csv(buffer, header=False, index=False, lineterminator="\n")
-        buffer.seek(0)
-        copy_rows(conn, "recommendations", list(rows.columns), buffer)
+
+    def explain_and_write(part: pd.DataFrame) -> None:
+        """Explain and COPY one share of the rows, on a connection of its own (the batch is
+        not published yet, so readers never see a half-written one)."""
+        with clock("explain"):
+            X = part[model.features].to_numpy(dtype=np.float32)
+            part = part.assign(explanation=explanations(model.contributions(X), X,
+                                                        model.features), batch_id=batch_id)
+        with clock("write"), engine.begin() as conn:
+            rows = part[["batch_id", "mentee_id", "rank", "mentor_id", "score", "explanation"]]
+            buffer = io.StringIO()
+            rows.to_csv(buffer, header=False, index=False, lineterminator="\n")
+            buffer.seek(0)
+            copy_rows(conn, "recommendations", list(rows.columns), buffer)
+
+    started = time.perf_counter()
+    parts = np.array_split(np.arange(len(chosen)), options.workers)
+    with ThreadPoolExecutor(options.workers) as executor:
+        list(executor.map(explain_and_write, [chosen.iloc[p] for p in parts if len(p)]))
+    timings["explain_and_write_wall"] = time.perf_counter() - started
     per_mentee = chosen.groupby("mentee_id").size()
     counts = {"mentees": len(mentees), "recommendations": len(chosen),
               "pairs_scored": pairs_scored,
@@ -169,17 +197,58 @@ def _build_and_publish(engine, batch_id, champion, mentees, options, timings, pr
     return BatchResult(batch_id, champion.version_id, counts, timings)
 
 
+@contextmanager
+def shared_snapshot(engine: Engine) -> Iterator[tuple[Connection, str]]:
+    """A REPEATABLE READ transaction that exports its snapshot, so that worker connections
+    importing it read exactly the same data (as ``pg_dump --jobs`` does)."""
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        snapshot = conn.execute(sql("scoring/export_snapshot.sql")).scalar_one()
+        try:
+            yield conn, snapshot
+        finally:
+            conn.rollback()
+
+
+class _SnapshotSessions:
+    """One connection and :class:`FeatureSession` per worker thread, all on ``snapshot``."""
+
+    def __init__(self, engine: Engine, snapshot: str) -> None:
+        self.engine, self.snapshot = engine, snapshot
+        self.local = threading.local()
+        self.connections: list[Connection] = []
+        self.lock = threading.Lock()
+
+    def get(self) -> FeatureSession:
+        session = getattr(self.local, "session", None)
+        if session is None:
+            conn = self.engine.connect()
+            with self.lock:
+                self.connections.append(conn)
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            conn.execute(sql("scoring/import_snapshot.sql"), {"snapshot": self.snapshot})
+            session = self.local.session = FeatureSession(conn)
+        return session
+
+    def close(self) -> None:
+        for conn in self.connections:
+            conn.rollback()
+            conn.close()
+
+
 class _Clock:
-    """Adds up seconds per stage."""
+    """Adds up seconds per stage (over all worker threads)."""
 
     def __init__(self, timings: dict[str, float]) -> None:
         self.timings = timings
+        self.lock = threading.Lock()
 
     @contextmanager
     def __call__(self, stage: str) -> Iterator[None]:
         start = time.perf_counter()
         yield
-        self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
+        with self.lock:
+            self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
 
 
 def _top_per_mentee(frame: pd.DataFrame, n: int) -> pd.DataFrame:
@@ -240,12 +309,22 @@ def exposure_figures(chosen: pd.DataFrame, free_capacity: dict[int, int]) -> dic
 
 
 def explanations(contributions: np.ndarray, X: np.ndarray, features: list[str]) -> list[str]:
-    """JSON per row: the features with the largest absolute contributions, signed."""
+    """JSON per row: the features with the largest absolute contributions, signed, e.g.
+    ``[{"feature": "skill_coverage", "value": 0.5, "contribution": 0.8123}, ...]``.
+
+    Written with f-strings rather than ``json.dumps`` per row (1.5x faster); the text is
+    the same as ``json.dumps`` gives (a test checks it).
+    """
     top = np.argsort(-np.abs(contributions), axis=1, kind="stable")[:, :EXPLAINED_FEATURES]
-    out = []
-    for row, columns in enumerate(top):
-        out.append(json.dumps([
-            {"feature": features[c], "value": None if np.isnan(X[row, c]) else
-             round(float(X[row, c]), 4), "contribution": round(float(contributions[row, c]), 4)}
-            for c in columns]))
-    return out
+    values = np.take_along_axis(np.asarray(X, dtype=float), top, axis=1).tolist()
+    shares = np.take_along_axis(np.asarray(contributions, dtype=float), top, axis=1).tolist()
+    names = [json.dumps(f) for f in features]
+
+    def item(column: int, value: float, contribution: float) -> str:
+        shown = "null" if value != value else repr(round(value, 4))
+        return (f'{{"feature": {names[column]}, "value": {shown}, '
+                f'"contribution": {round(contribution, 4)!r}}}')
+
+    return ["[" + ", ".join(map(item, columns, row_values, row_shares)) + "]"
+            for columns, row_values, row_shares in zip(top.tolist(), values, shares,
+                                                       strict=True)]
