@@ -34,6 +34,7 @@ from sqlalchemy.engine import Engine
 from matcher import evaluation, feedback, metrics, registry
 from matcher.algorithms import ALGORITHMS
 from matcher.db import sql
+from matcher.errors import MatcherError
 from matcher.evaluation import Evaluation
 from matcher.features import FEATURES, FeatureSession
 from matcher.feedback import Check
@@ -148,6 +149,10 @@ def retrain(engine: Engine, *, algorithms: list[str] | None = None,
     run.evaluations.append(champion_result)
     best = max((e for e in run.evaluations if e.kind == "model"),
                key=lambda e: e.metrics.get(policy.metric, float("-inf")))
+    if policy.metric not in best.metrics or policy.metric not in champion_result.metrics:
+        known = sorted(set(best.metrics) & set(champion_result.metrics))
+        raise MatcherError(f"main metric {policy.metric!r} is not computed for both models "
+                           f"here; choose one of: {', '.join(known)}")
     run.challenger_name = best.name
     run.guards = guards(best, champion_result, policy)
     failed = [c for c in run.guards + run.checks if not c.passed]

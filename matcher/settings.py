@@ -82,27 +82,16 @@ def normalise_database_url(url: str) -> str:
     return parsed.set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
 
 
-def _int_env(name: str, default: int, minimum: int) -> int:
+def _number_env(name: str, default, minimum, parse=int):
+    """A number from the environment (``parse`` is int or float), at least ``minimum``."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        value = int(raw)
+        value = parse(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got '{raw}'") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def _float_env(name: str, default: float, minimum: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got '{raw}'") from None
+        kind = "a whole number" if parse is int else "a number"
+        raise ConfigError(f"{name} must be {kind}, got '{raw}'") from None
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
@@ -119,7 +108,7 @@ def get_settings() -> Settings:
         database_url=normalise_database_url(url) if url else None,
         data_dir=Path(os.environ.get("MATCHER_DATA_DIR") or PROJECT_ROOT / ".matcher").resolve(),
         log_level=level,
-        keep_batches=_int_env("MATCHER_KEEP_BATCHES", 7, 1),
+        keep_batches=_number_env("MATCHER_KEEP_BATCHES", 7, 1),
         retrain_metric=os.environ.get("MATCHER_RETRAIN_METRIC") or "ndcg@10",
-        retrain_margin=_float_env("MATCHER_RETRAIN_MARGIN", 0.005, 0.0),
+        retrain_margin=_number_env("MATCHER_RETRAIN_MARGIN", 0.005, 0.0, float),
     )

@@ -29,13 +29,22 @@ def test_settings_read_from_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("MATCHER_DATABASE_URL", "postgresql://a@b/c")
     monkeypatch.setenv("MATCHER_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("MATCHER_KEEP_BATCHES", "3")
+    monkeypatch.setenv("MATCHER_RETRAIN_METRIC", "oracle_efficiency")
+    monkeypatch.setenv("MATCHER_RETRAIN_MARGIN", "0.01")
     settings = get_settings()
     assert settings.database_url == "postgresql+psycopg2://a@b/c"
     assert settings.data_dir == tmp_path
     assert settings.keep_batches == 3
+    assert settings.retrain_metric == "oracle_efficiency" and settings.retrain_margin == 0.01
 
 
 def test_malformed_numeric_setting_names_the_variable(monkeypatch):
     monkeypatch.setenv("MATCHER_KEEP_BATCHES", "many")
     with pytest.raises(ConfigError, match="MATCHER_KEEP_BATCHES"):
+        get_settings()
+
+
+def test_negative_retrain_margin_is_refused(monkeypatch):
+    monkeypatch.setenv("MATCHER_RETRAIN_MARGIN", "-0.1")
+    with pytest.raises(ConfigError, match="MATCHER_RETRAIN_MARGIN must be at least 0"):
         get_settings()
