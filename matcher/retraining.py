@@ -239,8 +239,8 @@ def report_lines(run: RetrainRun) -> list[str]:
 
     weights = ", ".join(f"{r}: {1 / p:.2f}" for r, p in sorted(run.propensity.items()))
     return [
-        f"- Outcome: **{run.outcome}**{' (forced)' if run.forced else ''}; challenger "
-        f"{run.challenger_name or 'none'} vs {run.champion_name}", "",
+        f"- Outcome: **{run.outcome}**{' (forced)' if run.forced else ''}: "
+        f"{run.challenger_name or 'no challenger'} vs {run.champion_name}", "",
         "## Promotion rules", "", "| rule | result | detail |", "|---|---|---|",
         *rows(run.guards), "",
         "## Feedback sanity checks (feedback shown since the last retrain)", "",
