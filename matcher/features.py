@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
-from matcher.candidates import Prefilter
 from matcher import pgbinary
+from matcher.candidates import Prefilter
 from matcher.db import sql, sql_text
 
 log = logging.getLogger(__name__)

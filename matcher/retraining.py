@@ -16,8 +16,9 @@ on the same fresh holdout, and promote it only when it is better.
 4. Promote only if the challenger improves the main metric by the margin, calibration (ECE)
    and coverage are not worse beyond tolerance, oracle efficiency (synthetic worlds) is not
    worse beyond tolerance, and the feedback shown since the last retrain (or since the
-   champion was registered, if later) passes its sanity checks (:mod:`matcher.feedback`). ``force`` promotes anyway and says so in the log;
-   ``dry_run`` decides without promoting. Every run logs a row in ``model_decisions``.
+   champion was registered, if later) passes its sanity checks (:mod:`matcher.feedback`).
+   ``force`` promotes anyway and says so in the log; ``dry_run`` decides without promoting.
+   Every run logs a row in ``model_decisions``.
 """
 
 from __future__ import annotations
@@ -170,8 +171,9 @@ def retrain(engine: Engine, *, algorithms: list[str] | None = None,
         why_not = "; ".join(f"{c.name}: {c.detail}" for c in failed)
         if dry_run:
             run.outcome = "dry_run"
+            gain = _gain(best, champion_result, policy)
             run.decision = (f"dry run: would keep the champion ({why_not})" if failed else
-                            f"dry run: would promote v{version} ({_gain(best, champion_result, policy)})")
+                            f"dry run: would promote v{version} ({gain})")
         elif failed and not force:
             run.decision = f"kept the champion v{champion.version_id}: {why_not}"
         else:
@@ -202,7 +204,8 @@ def guards(challenger: Evaluation, champion: Evaluation, policy: RetrainPolicy) 
                      f"{old.get(policy.metric, float('nan')):.4f} "
                      f"(needs +{policy.margin})"))
     if "ece" in new and "ece" in old:
-        out.append(Check("calibration (ECE)", new["ece"] <= old["ece"] + policy.calibration_tolerance,
+        out.append(Check("calibration (ECE)",
+                         new["ece"] <= old["ece"] + policy.calibration_tolerance,
                          f"{new['ece']:.4f} vs {old['ece']:.4f} "
                          f"(may rise by {policy.calibration_tolerance})"))
     out.append(Check(COVERAGE, new[COVERAGE] >= old[COVERAGE] - policy.coverage_tolerance,

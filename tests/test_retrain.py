@@ -79,7 +79,7 @@ def test_nightly_loop_lifts_a_weak_champion_and_never_loses_ground(
     # against the ground truth (beyond the oracle guard's tolerance, 0.01).
     assert champions[-1][0] != weak
     assert efficiencies[-1] > efficiencies[0] + 0.2, efficiencies
-    assert all(b >= a - 0.01 for a, b in zip(efficiencies, efficiencies[1:])), efficiencies
+    assert all(b >= a - 0.01 for a, b in zip(efficiencies, efficiencies[1:], strict=False)), efficiencies
     decisions = _decisions(engine)
     assert len(decisions) == 3 and decisions["outcome"].iloc[0] == "promoted"
     with engine.connect() as conn:
