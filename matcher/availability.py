@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from matcher.schema import SLOTS_PER_WEEK
 
@@ -37,8 +38,14 @@ def _minutes(clock: str, *, allow_24: bool) -> int:
 
 def parse_availability(text: str | None) -> list[Block]:
     """Parse weekly blocks separated by ``;``; raises ``ValueError`` naming the bad block."""
+    return list(_parsed(text or ""))
+
+
+@lru_cache(maxsize=1 << 16)
+def _parsed(text: str) -> tuple[Block, ...]:
+    """Cached: an import validates each cell, then loads it, parsing the same texts twice."""
     blocks: list[Block] = []
-    for raw in (text or "").split(";"):
+    for raw in text.split(";"):
         part = raw.strip().lower()
         if not part:
             continue
@@ -56,7 +63,7 @@ def parse_availability(text: str | None) -> list[Block]:
         if end < start:  # runs past midnight into the next day
             end += 24 * 60
         blocks.append(Block(day + start, day + end))
-    return blocks
+    return tuple(blocks)
 
 
 def utc_slots(blocks: list[Block], utc_offset_minutes: int) -> str:
