@@ -254,10 +254,12 @@ def import_feedback(engine: Engine, path: Path) -> LoadReport:
         timezones = set(loader.timezone_offsets(conn))
         frame = read_file(path, FEEDBACK, timezones, problems)
         _check_rows(path, frame, problems, [("shown_at", "acted_at")])
-        _check_references(path, frame, problems,
-                          set(conn.execute(sql("load/mentee_ids.sql")).scalars()),
-                          set(conn.execute(sql("load/mentor_ids.sql")).scalars()))
+        known_mentees = set(conn.execute(sql("load/mentee_ids.sql")).scalars())
+        known_mentors = set(conn.execute(sql("load/mentor_ids.sql")).scalars())
+        _check_references(path, frame, problems, known_mentees, known_mentors)
         complete = frame.dropna(subset=["mentee_id", "mentor_id", "rank", "shown_at"])
+        complete = complete[complete["mentee_id"].isin(known_mentees)
+                            & complete["mentor_id"].isin(known_mentors)]
         unpublished = conn.execute(sql("feedback/unpublished.sql"), {
             "mentee_ids": complete["mentee_id"].tolist(),
             "mentor_ids": complete["mentor_id"].tolist(),

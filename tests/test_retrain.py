@@ -154,8 +154,9 @@ def test_feedback_import_takes_only_answers_to_published_recommendations(
     now = datetime.now(UTC)
     good = published.head(3)
     wrong_rank = published.iloc[[3]].assign(rank=lambda f: f["rank"] + 1)
+    stranger = published.iloc[[4]].assign(mentee_id="nobody")
     path = tmp_path / "feedback.csv"
-    _feedback_csv(path, pd.concat([good, wrong_rank]), "accepted", now)
+    _feedback_csv(path, pd.concat([good, wrong_rank, stranger]), "accepted", now)
     with engine.connect() as conn:
         before = conn.execute(sa.text("SELECT count(*) FROM recommendation_feedback")).scalar_one()
     with pytest.raises(InputError) as error:
@@ -163,7 +164,8 @@ def test_feedback_import_takes_only_answers_to_published_recommendations(
     message = str(error.value)
     assert "feedback.csv:5: column 'mentor_id'" in message
     assert "no published recommendation" in message and "nothing was imported" in message
-    assert message.count("feedback.csv:") == 1
+    assert "feedback.csv:6: column 'mentee_id': unknown mentee 'nobody'" in message
+    assert message.count("feedback.csv:") == 2  # the stranger once, not also as unpublished
     with engine.connect() as conn:
         assert conn.execute(sa.text(
             "SELECT count(*) FROM recommendation_feedback")).scalar_one() == before
