@@ -126,27 +126,10 @@ def run_batch(engine: Engine, options: ScoreOptions, progress: bool = False) -> 
 def _build_and_publish(engine, batch_id, champion, mentees, options, timings, progress):
     model = champion.model
     as_of = datetime.now(UTC)
-    capped = options.max_exposure is not None
-    pool_size = options.k * (POOL_FACTOR if capped else 1)
+    pool_size = options.k * (POOL_FACTOR if options.max_exposure else 1)
     clock = _Clock(timings)
 
-    def explain_and_write(part: pd.DataFrame) -> None:
-        """Explain and COPY ranked rows on a connection of its own (the batch is not
-        published yet, so readers never see a half-written one)."""
-        with clock("explain"):
-            X = part[model.features].to_numpy(dtype=np.float32)
-            part = part.assign(explanation=explanations(model.contributions(X), X,
-                                                        model.features), batch_id=batch_id)
-        with clock("write"), engine.begin() as conn:
-            rows = part[["batch_id", "mentee_id", "rank", "mentor_id", "score", "explanation"]]
-            buffer = io.StringIO()
-            rows.to_csv(buffer, header=False, index=False, lineterminator="\n")
-            buffer.seek(0)
-            copy_rows(conn, "recommendations", list(rows.columns), buffer)
-
     def score_chunk(session: FeatureSession, chunk: list[int]) -> tuple[pd.DataFrame, int]:
-        """A chunk's best rows per mentee. Without an exposure cap they are final: ranked,
-        explained and written here, while other chunks are still being scored."""
         with clock("candidates_and_features"):
             frame = session.candidate_frame(chunk, as_of, max_candidates=options.max_candidates)
         with clock("predict"):
@@ -156,10 +139,6 @@ def _build_and_publish(engine, batch_id, champion, mentees, options, timings, pr
             best = _top_per_mentee(frame, pool_size)
             best = best.join(pd.DataFrame(X[best.index.to_numpy()], index=best.index,
                                           columns=model.features))
-        if not capped:
-            best = _ranked(best)
-            explain_and_write(best)
-            best = best[["mentee_id", "mentor_id", "score", "rank"]]
         return best, len(frame)
 
     chunks = [mentees[i:i + options.chunk_size] for i in range(0, len(mentees),
@@ -181,12 +160,26 @@ def _build_and_publish(engine, batch_id, champion, mentees, options, timings, pr
     pairs_scored = sum(n for _, n in results)
     with clock("top_k"):
         chosen, exposure = choose(pool, options.k, free, options.max_exposure)
-    if capped:  # the caps needed every chunk's pool: explain and write now, in parallel
-        started = time.perf_counter()
-        parts = np.array_split(np.arange(len(chosen)), options.workers)
-        with ThreadPoolExecutor(options.workers) as executor:
-            list(executor.map(explain_and_write, [chosen.iloc[p] for p in parts if len(p)]))
-        timings["explain_and_write_wall"] = time.perf_counter() - started
+
+    def explain_and_write(part: pd.DataFrame) -> None:
+        """Explain and COPY one share of the rows, on a connection of its own (the batch is
+        not published yet, so readers never see a half-written one)."""
+        with clock("explain"):
+            X = part[model.features].to_numpy(dtype=np.float32)
+            part = part.assign(explanation=explanations(model.contributions(X), X,
+                                                        model.features), batch_id=batch_id)
+        with clock("write"), engine.begin() as conn:
+            rows = part[["batch_id", "mentee_id", "rank", "mentor_id", "score", "explanation"]]
+            buffer = io.StringIO()
+            rows.to_csv(buffer, header=False, index=False, lineterminator="\n")
+            buffer.seek(0)
+            copy_rows(conn, "recommendations", list(rows.columns), buffer)
+
+    started = time.perf_counter()
+    parts = np.array_split(np.arange(len(chosen)), options.workers)
+    with ThreadPoolExecutor(options.workers) as executor:
+        list(executor.map(explain_and_write, [chosen.iloc[p] for p in parts if len(p)]))
+    timings["explain_and_write_wall"] = time.perf_counter() - started
     per_mentee = chosen.groupby("mentee_id").size()
     counts = {"mentees": len(mentees), "recommendations": len(chosen),
               "pairs_scored": pairs_scored,
@@ -265,14 +258,6 @@ def _top_per_mentee(frame: pd.DataFrame, n: int) -> pd.DataFrame:
     return ordered[ordered.groupby("mentee_id").cumcount() < n]
 
 
-def _ranked(chosen: pd.DataFrame) -> pd.DataFrame:
-    """Rows ordered by mentee, score descending, mentor id; ``rank`` 1.. within a mentee."""
-    chosen = chosen.sort_values(["mentee_id", "score", "mentor_id"],
-                                ascending=[True, False, True], kind="stable").copy()
-    chosen["rank"] = chosen.groupby("mentee_id").cumcount() + 1
-    return chosen
-
-
 def choose(pool: pd.DataFrame, k: int, free_capacity: dict[int, int],
            max_exposure: float | None) -> tuple[pd.DataFrame, dict]:
     """K rows per mentee, ranked 1..K by score.
@@ -302,7 +287,9 @@ def choose(pool: pd.DataFrame, k: int, free_capacity: dict[int, int],
                 taken_by_mentee[mentee] = taken_by_mentee.get(mentee, 0) + 1
                 taken_by_mentor[mentor] = taken_by_mentor.get(mentor, 0) + 1
         chosen = ordered[keep]
-    chosen = _ranked(chosen)
+    chosen = chosen.sort_values(["mentee_id", "score", "mentor_id"],
+                                ascending=[True, False, True], kind="stable").copy()
+    chosen["rank"] = chosen.groupby("mentee_id").cumcount() + 1
     figures = exposure_figures(chosen, free_capacity)
     figures["mean_score_vs_plain_top_k"] = round(float(chosen["score"].mean()
                                                        / plain["score"].mean()), 4)
