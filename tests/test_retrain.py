@@ -199,6 +199,27 @@ def test_a_broken_client_declining_everything_blocks_promotion(db_url, engine, t
     assert "action mix" in run.decision
 
 
+def test_a_flood_of_feedback_for_one_mentor_blocks_promotion(db_url, engine, tmp_path):
+    seed("--scale", "tiny", "--seed", "25")
+    invoke("train", "--algorithms", "logistic", "--oracle-mentees", "50", "--report-dir",
+           str(tmp_path / "train"))
+    invoke("score")
+    invoke("simulate-feedback")
+    invoke("retrain", "--report-dir", str(tmp_path / "night1"))
+    invoke("score")
+    published = _published_rows(engine)
+    counts = published["mentor_id"].value_counts()
+    flooded = counts[counts >= 20].index[-1]  # a mentor on few lists gets all the feedback
+    path = tmp_path / "flood.csv"
+    _feedback_csv(path, published[published["mentor_id"] == flooded], "accepted",
+                  datetime.now(UTC))
+    invoke("feedback", "import", str(path))
+    run = retrain(engine, algorithms=["logistic"], oracle_mentees=100)
+    flood = next(c for c in run.checks if c.name == "one mentor flooded")
+    assert not flood.passed and repr(flooded) in flood.detail
+    assert run.outcome == "kept" and "one mentor flooded" in run.decision
+
+
 def test_position_bias_weights_grow_with_rank_and_are_capped():
     answered = pd.DataFrame({"rank": [1, 2, 3, 10], "shown": [100, 100, 100, 100],
                              "answered": [80, 40, 20, 2]})
