@@ -31,6 +31,11 @@ def cli(log_level: str | None) -> None:
       matcher train                 train and compare models, register the champion
       matcher score                 publish top-K mentors per mentee
       matcher show                  print some mentees' recommendations
+
+    \b
+    Then the loop: score every night, hand over what people did with the lists
+    (matcher feedback import FILE, or matcher simulate-feedback on a synthetic world),
+    and retrain weekly (matcher retrain: promotes only a better model).
     """
     level = (log_level or get_settings().log_level).upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
