@@ -59,18 +59,24 @@ class Split:
 
 
 def time_split(pairs: pd.DataFrame, holdout_share: float = 0.2,
-               not_before: pd.Timestamp | None = None) -> Split:
+               not_before: pd.Timestamp | None = None, *, need_test: bool = True) -> Split:
     """Train on pairs dated before the cutoff, test on pairs from it on; the cutoff leaves
     about ``holdout_share`` of the pairs for testing, and is moved to ``not_before`` if that
-    is later (so that a model trained on pairs before ``not_before`` never sees the test)."""
+    is later (so that a model trained on pairs before ``not_before`` never sees the test).
+    Raises :class:`MatcherError` if the training part cannot train a model, or (when
+    ``need_test``) the test part is empty."""
+    if pairs.empty:
+        raise MatcherError("there are no labelled pairs yet (ended interactions or "
+                           "answered recommendations) to learn from")
     cutoff = pairs["as_of"].quantile(1 - holdout_share)
     if not_before is not None and not_before > cutoff:
         cutoff = not_before
     train = pairs[pairs["as_of"] < cutoff].reset_index(drop=True)
     test = pairs[pairs["as_of"] >= cutoff].reset_index(drop=True)
-    if train.empty or test.empty or train["label"].nunique() < 2:
-        raise ValueError(f"not enough labelled pairs to train and test "
-                         f"({len(train)} before {cutoff}, {len(test)} after)")
+    if train["label"].nunique() < 2 or (need_test and test.empty):
+        raise MatcherError(f"not enough labelled pairs to train and test: {len(train)} "
+                           f"before {cutoff:%Y-%m-%d %H:%M} UTC ({train['label'].nunique()} "
+                           f"label value(s)), {len(test)} from then on")
     return Split(train, test, cutoff)
 
 

@@ -109,7 +109,8 @@ def retrain(engine: Engine, *, algorithms: list[str] | None = None,
         checks = feedback.check(conn, since=since)
         trained_before = info["training_window"].get("trained_before")
         not_before = pd.Timestamp(trained_before) if trained_before else None
-        split = evaluation.time_split(pairs, policy.holdout_share, not_before)
+        split = evaluation.time_split(pairs, policy.holdout_share, not_before,
+                                      need_test=False)
         answered = pd.DataFrame(conn.execute(sql("feedback/answered_by_rank.sql"),
                                              {"before": split.cutoff.to_pydatetime()}).all(),
                                 columns=["rank", "shown", "answered"])

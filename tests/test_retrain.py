@@ -220,6 +220,24 @@ def test_a_flood_of_feedback_for_one_mentor_blocks_promotion(db_url, engine, tmp
     assert run.outcome == "kept" and "one mentor flooded" in run.decision
 
 
+def test_a_retrain_with_nothing_new_to_test_on_keeps_the_champion_and_says_why(
+        db_url, engine, tmp_path):
+    seed("--scale", "tiny", "--seed", "26")
+    invoke("train", "--algorithms", "logistic", "--oracle-mentees", "50", "--report-dir",
+           str(tmp_path / "train"))
+    with engine.begin() as conn:  # as if the champion had been trained on everything so far
+        conn.execute(sa.text(
+            "UPDATE model_versions SET training_window = jsonb_set(training_window, "
+            "'{trained_before}', to_jsonb(now()::text)) WHERE status = 'champion'"))
+        champion = registry.champion_id(conn)
+    output = invoke("retrain")
+    assert "kept the champion" in output and "only 0 labelled pairs since" in output
+    with engine.connect() as conn:
+        assert registry.champion_id(conn) == champion
+    decisions = _decisions(engine)
+    assert decisions["outcome"].tolist() == ["kept"] and decisions["challenger_id"].isna().all()
+
+
 def test_position_bias_weights_grow_with_rank_and_are_capped():
     answered = pd.DataFrame({"rank": [1, 2, 3, 10], "shown": [100, 100, 100, 100],
                              "answered": [80, 40, 20, 2]})
