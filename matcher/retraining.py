@@ -127,6 +127,7 @@ def retrain(engine: Engine, *, algorithms: list[str] | None = None,
     elif split.test["label"].nunique() < 2:
         problems.insert(0, f"all {held_out} have the same label; nothing to compare on")
     if len(problems) > len([c for c in checks if not c.passed]):
+        run.outcome = "dry_run" if dry_run else "kept"
         run.decision = f"kept the champion v{champion.version_id}: {'; '.join(problems)}"
         _log_decision(engine, run, champion.version_id, None, job_run_id)
         return run
