@@ -209,8 +209,12 @@ def _check_references(path: Path, frame: pd.DataFrame, problems: Problems,
 
 
 def import_files(engine: Engine, mentors: Path | None, mentees: Path | None,
-                 interactions: Path | None, feedback: Path | None = None) -> LoadReport:
-    """Validate the given files completely, then load them in one transaction."""
+                 interactions: Path | None, feedback: Path | None = None, *,
+                 published_only: bool = False) -> LoadReport:
+    """Validate the given files completely, then load them in one transaction.
+
+    With ``published_only`` every feedback row must also answer a recommendation matcher
+    published (see :func:`import_feedback`)."""
     problems = Problems()
     with engine.begin() as conn:
         timezones = set(loader.timezone_offsets(conn))
@@ -232,6 +236,9 @@ def import_files(engine: Engine, mentors: Path | None, mentees: Path | None,
                 path = Path(interactions if name == "interactions" else feedback)
                 _check_rows(path, frames[name], problems, times)
                 _check_references(path, frames[name], problems, known_mentees, known_mentors)
+        if published_only and "feedback" in frames:
+            _check_published(conn, Path(feedback), frames["feedback"], problems,
+                             known_mentees, known_mentors)
         problems.raise_if_any()
 
         data = Dataset(**{name: frame.reset_index(drop=True) for name, frame in frames.items()})
@@ -248,32 +255,26 @@ def import_feedback(engine: Engine, path: Path) -> LoadReport:
     published by the time it was shown). Rows that do not are reported with their line, and
     nothing is written. Each row is stored with the batch it answers.
     """
-    path = Path(path)
-    problems = Problems()
-    with engine.begin() as conn:
-        timezones = set(loader.timezone_offsets(conn))
-        frame = read_file(path, FEEDBACK, timezones, problems)
-        _check_rows(path, frame, problems, [("shown_at", "acted_at")])
-        known_mentees = set(conn.execute(sql("load/mentee_ids.sql")).scalars())
-        known_mentors = set(conn.execute(sql("load/mentor_ids.sql")).scalars())
-        _check_references(path, frame, problems, known_mentees, known_mentors)
-        complete = frame.dropna(subset=["mentee_id", "mentor_id", "rank", "shown_at"])
-        complete = complete[complete["mentee_id"].isin(known_mentees)
-                            & complete["mentor_id"].isin(known_mentors)]
-        unpublished = conn.execute(sql("feedback/unpublished.sql"), {
-            "mentee_ids": complete["mentee_id"].tolist(),
-            "mentor_ids": complete["mentor_id"].tolist(),
-            "ranks": [int(r) for r in complete["rank"]],
-            "shown_at": complete["shown_at"].tolist()}).scalars().all()
-        for position in unpublished:
-            line = complete.index[position - 1]
-            row = complete.loc[line]
-            problems.add(path, line, "mentor_id",
-                         f"no published recommendation of mentor {row['mentor_id']!r} to "
-                         f"mentee {row['mentee_id']!r} at rank {row['rank']} by "
-                         f"{row['shown_at'].isoformat()} (feedback must answer a published "
-                         f"batch; only the newest MATCHER_KEEP_BATCHES are kept)")
-        problems.raise_if_any()
-        report = loader.load(conn, Dataset(feedback=frame.reset_index(drop=True)))
-    log.info("feedback import committed: %s", report)
-    return report
+    return import_files(engine, None, None, None, path, published_only=True)
+
+
+def _check_published(conn, path: Path, frame: pd.DataFrame, problems: Problems,
+                     mentees: set[str], mentors: set[str]) -> None:
+    """Report feedback rows that answer no published recommendation (rows naming unknown
+    people are already reported as such)."""
+    complete = frame.dropna(subset=["mentee_id", "mentor_id", "rank", "shown_at"])
+    complete = complete[complete["mentee_id"].isin(mentees)
+                        & complete["mentor_id"].isin(mentors)]
+    unpublished = conn.execute(sql("feedback/unpublished.sql"), {
+        "mentee_ids": complete["mentee_id"].tolist(),
+        "mentor_ids": complete["mentor_id"].tolist(),
+        "ranks": [int(r) for r in complete["rank"]],
+        "shown_at": complete["shown_at"].tolist()}).scalars().all()
+    for position in unpublished:
+        line = complete.index[position - 1]
+        row = complete.loc[line]
+        problems.add(path, line, "mentor_id",
+                     f"no published recommendation of mentor {row['mentor_id']!r} to "
+                     f"mentee {row['mentee_id']!r} at rank {row['rank']} by "
+                     f"{row['shown_at'].isoformat()} (feedback must answer a published "
+                     f"batch; only the newest MATCHER_KEEP_BATCHES are kept)")
