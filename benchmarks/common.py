@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import logging
 import os
 import time
 import uuid
@@ -13,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 from matcher import migrations
 from matcher.db import create_database_if_missing, database_url
+from matcher.seed import PRESETS
 
 
 @contextmanager
@@ -39,3 +42,18 @@ def timed(results: dict, key: str) -> Iterator[None]:
     start = time.perf_counter()
     yield
     results[key] = time.perf_counter() - start
+
+
+def scale_parser(doc: str, default_scale: str) -> argparse.ArgumentParser:
+    """A benchmark's command line: its docstring as help, and ``--scale`` (a seeder preset)."""
+    parser = argparse.ArgumentParser(description=doc,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", choices=list(PRESETS), default=default_scale)
+    return parser
+
+
+def parse(parser: argparse.ArgumentParser) -> tuple[argparse.Namespace, int, int]:
+    """Parsed arguments and the preset's (mentors, mentees); only warnings are logged."""
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    return (args, *PRESETS[args.scale])

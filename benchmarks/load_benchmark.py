@@ -15,9 +15,7 @@ constraints can beat it. Prints rows/s and both ratios.
 
 from __future__ import annotations
 
-import argparse
 import io
-import logging
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -25,11 +23,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from benchmarks.common import scratch_database
+from benchmarks.common import parse, scale_parser, scratch_database
 from matcher import importer, loader
 from matcher.exporter import export_files
 from matcher.formats import FORMATS
-from matcher.seed import PRESETS, seed_database
+from matcher.seed import seed_database
 
 PLAIN_TABLES = """
 CREATE TEMP TABLE plain_mentors (mentor_id text, domains text[], skills text[], industry text,
@@ -46,12 +44,8 @@ CREATE TEMP TABLE plain_feedback (mentee_id text, mentor_id text, rank smallint,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", choices=list(PRESETS), default="medium")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    n_mentors, n_mentees = PRESETS[args.scale]
+    parser = scale_parser(__doc__, "medium")
+    args, n_mentors, n_mentees = parse(parser)
     as_of = datetime(2026, 11, 1, tzinfo=UTC)
 
     with scratch_database() as seeded_url, tempfile.TemporaryDirectory() as folder:

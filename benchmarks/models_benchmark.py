@@ -10,8 +10,6 @@ it is ``xgboost.Booster.inplace_predict`` of a 300-tree, depth-6 booster on the 
 
 from __future__ import annotations
 
-import argparse
-import logging
 import time
 from datetime import UTC, datetime
 
@@ -19,11 +17,11 @@ import numpy as np
 import sqlalchemy as sa
 import xgboost as xgb
 
-from benchmarks.common import scratch_database
+from benchmarks.common import parse, scale_parser, scratch_database
 from matcher import evaluation
 from matcher.algorithms import ALGORITHMS
 from matcher.features import FEATURES, FeatureSession, active_mentee_ids
-from matcher.seed import PRESETS, seed_database
+from matcher.seed import seed_database
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -38,12 +36,8 @@ def _rate(predict, X: np.ndarray, repeats: int = 3) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", choices=list(PRESETS), default="medium")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    n_mentors, n_mentees = PRESETS[args.scale]
+    parser = scale_parser(__doc__, "medium")
+    args, n_mentors, n_mentees = parse(parser)
     with scratch_database() as url:
         engine = sa.create_engine(url)
         seed_database(engine, n_mentors, n_mentees, 42, AS_OF, replace=False)

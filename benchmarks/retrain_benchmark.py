@@ -12,22 +12,20 @@ and the seconds of each step.
 
 from __future__ import annotations
 
-import argparse
-import logging
 import time
 from datetime import UTC, datetime
 
 import numpy as np
 import sqlalchemy as sa
 
-from benchmarks.common import scratch_database
+from benchmarks.common import parse, scale_parser, scratch_database
 from matcher import evaluation, registry
 from matcher.algorithms import ALGORITHMS
 from matcher.features import FEATURES, FeatureSession
 from matcher.feedback import simulate
 from matcher.retraining import retrain
 from matcher.scoring import ScoreOptions, score
-from matcher.seed import PRESETS, seed_database
+from matcher.seed import seed_database
 from matcher.training import train
 
 
@@ -55,16 +53,12 @@ def weak_champion(engine, algorithm: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", choices=list(PRESETS), default="small")
+    parser = scale_parser(__doc__, "small")
     parser.add_argument("--nights", type=int, default=4)
     parser.add_argument("--algorithm", default="logistic")
     parser.add_argument("--weak-start", action="store_true",
                         help="start from a champion trained on shuffled labels")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    n_mentors, n_mentees = PRESETS[args.scale]
+    args, n_mentors, n_mentees = parse(parser)
     with scratch_database() as url:
         engine = sa.create_engine(url)
         seed_database(engine, n_mentors, n_mentees, 42, datetime.now(UTC), replace=False)

@@ -11,8 +11,6 @@ the same run, as the physical limit.
 
 from __future__ import annotations
 
-import argparse
-import logging
 import resource
 import time
 from datetime import UTC, datetime
@@ -21,10 +19,10 @@ import numpy as np
 import sqlalchemy as sa
 import xgboost as xgb
 
-from benchmarks.common import scratch_database
+from benchmarks.common import parse, scale_parser, scratch_database
 from matcher.features import FEATURES
 from matcher.scoring import ScoreOptions, score
-from matcher.seed import PRESETS, seed_database
+from matcher.seed import seed_database
 from matcher.training import train
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
@@ -42,13 +40,9 @@ def raw_predict_rate(rows: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", choices=list(PRESETS), default="medium")
+    parser = scale_parser(__doc__, "medium")
     parser.add_argument("--workers", type=int, default=ScoreOptions.workers)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    n_mentors, n_mentees = PRESETS[args.scale]
+    args, n_mentors, n_mentees = parse(parser)
     with scratch_database() as url:
         engine = sa.create_engine(url)
         seed_database(engine, n_mentors, n_mentees, 42, AS_OF, replace=False)
