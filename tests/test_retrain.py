@@ -57,6 +57,22 @@ def _register_weak_champion(engine) -> int:
     return version
 
 
+def _world_with_a_champion(seed_value: int, tmp_path) -> None:
+    """A tiny seeded world with a logistic champion from `matcher train`."""
+    seed("--scale", "tiny", "--seed", str(seed_value))
+    invoke("train", "--algorithms", "logistic", "--oracle-mentees", "50", "--report-dir",
+           str(tmp_path / "train"))
+
+
+def _after_one_night(tmp_path) -> None:
+    """One night of the loop (score, simulated feedback, retrain), then the next night's
+    lists are published and await feedback."""
+    invoke("score")
+    invoke("simulate-feedback")
+    invoke("retrain", "--report-dir", str(tmp_path / "night1"))
+    invoke("score")
+
+
 def _decisions(engine) -> pd.DataFrame:
     with engine.connect() as conn:
         return pd.read_sql(sa.text("SELECT * FROM model_decisions ORDER BY id"), conn)
@@ -91,9 +107,7 @@ def test_nightly_loop_lifts_a_weak_champion_and_never_loses_ground(
 
 def test_a_worse_challenger_is_kept_out_forced_in_logged_and_rolled_back(
         db_url, engine, tmp_path, shuffled_algorithm):
-    seed("--scale", "tiny", "--seed", "22")
-    invoke("train", "--algorithms", "logistic", "--oracle-mentees", "50", "--report-dir",
-           str(tmp_path / "train"))
+    _world_with_a_champion(22, tmp_path)
     invoke("score")
     invoke("simulate-feedback")
     with engine.connect() as conn:
@@ -146,9 +160,7 @@ def _feedback_csv(path, rows: pd.DataFrame, action: str, shown_at: datetime) -> 
 
 def test_feedback_import_takes_only_answers_to_published_recommendations(
         db_url, engine, tmp_path):
-    seed("--scale", "tiny", "--seed", "23")
-    invoke("train", "--algorithms", "logistic", "--oracle-mentees", "50", "--report-dir",
-           str(tmp_path / "train"))
+    _world_with_a_champion(23, tmp_path)
     invoke("score")
     published = _published_rows(engine)
     now = datetime.now(UTC)
@@ -181,13 +193,8 @@ def test_feedback_import_takes_only_answers_to_published_recommendations(
 
 
 def test_a_broken_client_declining_everything_blocks_promotion(db_url, engine, tmp_path):
-    seed("--scale", "tiny", "--seed", "24")
-    invoke("train", "--algorithms", "logistic", "--oracle-mentees", "50", "--report-dir",
-           str(tmp_path / "train"))
-    invoke("score")
-    invoke("simulate-feedback")
-    invoke("retrain", "--report-dir", str(tmp_path / "night1"))
-    invoke("score")
+    _world_with_a_champion(24, tmp_path)
+    _after_one_night(tmp_path)
     path = tmp_path / "broken.csv"
     _feedback_csv(path, _published_rows(engine), "declined", datetime.now(UTC))
     invoke("feedback", "import", str(path))
@@ -200,13 +207,8 @@ def test_a_broken_client_declining_everything_blocks_promotion(db_url, engine, t
 
 
 def test_a_flood_of_feedback_for_one_mentor_blocks_promotion(db_url, engine, tmp_path):
-    seed("--scale", "tiny", "--seed", "25")
-    invoke("train", "--algorithms", "logistic", "--oracle-mentees", "50", "--report-dir",
-           str(tmp_path / "train"))
-    invoke("score")
-    invoke("simulate-feedback")
-    invoke("retrain", "--report-dir", str(tmp_path / "night1"))
-    invoke("score")
+    _world_with_a_champion(25, tmp_path)
+    _after_one_night(tmp_path)
     published = _published_rows(engine)
     counts = published["mentor_id"].value_counts()
     flooded = counts[counts >= 20].index[-1]  # a mentor on few lists gets all the feedback
@@ -222,9 +224,7 @@ def test_a_flood_of_feedback_for_one_mentor_blocks_promotion(db_url, engine, tmp
 
 def test_a_retrain_with_nothing_new_to_test_on_keeps_the_champion_and_says_why(
         db_url, engine, tmp_path):
-    seed("--scale", "tiny", "--seed", "26")
-    invoke("train", "--algorithms", "logistic", "--oracle-mentees", "50", "--report-dir",
-           str(tmp_path / "train"))
+    _world_with_a_champion(26, tmp_path)
     with engine.begin() as conn:  # as if the champion had been trained on everything so far
         conn.execute(sa.text(
             "UPDATE model_versions SET training_window = jsonb_set(training_window, "
