@@ -31,7 +31,8 @@ CHUNK = 2000
 def _recall(engine, candidates: dict[int, set[int]], k: int = 10) -> float:
     truth = TruthModel.from_database(engine)
     with engine.connect() as conn:
-        eligible = np.array(conn.execute(sql("candidates/eligible_mentors.sql")).scalars().all())
+        eligible = np.array([r.id for r in conn.execute(sql("candidates/eligible.sql"),
+                                                         {"as_of": AS_OF})])
         requested = {}
         for mentee, mentor in conn.execute(sa.text(
                 "SELECT mentee_id, mentor_id FROM interactions")).all():

@@ -27,9 +27,8 @@ import numpy as np
 from sqlalchemy import Connection
 
 from matcher.db import sql
+from matcher.schema import SLOTS_PER_WEEK
 
-#: Slots of the weekly UTC availability bitmap (15 minutes each).
-SLOTS = 7 * 24 * 4
 #: Shared quarter-hours at which the availability signal is full (8 hours).
 SHARED_SLOTS_CAP = 32
 
@@ -46,9 +45,9 @@ def _one_hot(lists, vocabulary: dict[str, int]) -> np.ndarray:
 def _slots(bit_strings) -> np.ndarray:
     """'0101...' availability bitmaps as a 0/1 float32 matrix (one column per slot)."""
     if not bit_strings:
-        return np.zeros((0, SLOTS), dtype=np.float32)
+        return np.zeros((0, SLOTS_PER_WEEK), dtype=np.float32)
     raw = np.frombuffer("".join(bit_strings).encode("ascii"), dtype=np.uint8)
-    return (raw.reshape(len(bit_strings), SLOTS) - ord("0")).astype(np.float32)
+    return (raw.reshape(len(bit_strings), SLOTS_PER_WEEK) - ord("0")).astype(np.float32)
 
 
 class Prefilter:

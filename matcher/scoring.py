@@ -6,9 +6,10 @@ One run:
    :class:`LockBusy`, writing nothing); batches a dead run left 'building' are marked
    failed and their rows dropped;
 2. loads the champion (sha256 verified) and records a 'building' batch;
-3. for chunks of active mentees: candidates and features in SQL, scores from the model,
-   keeping each mentee's best few; ``workers`` chunks at a time, each on its own connection,
-   all reading one exported snapshot (so every chunk sees the same data);
+3. for chunks of active mentees: candidates (:mod:`matcher.candidates`), features in SQL,
+   scores from the model, keeping each mentee's best few; ``workers`` chunks at a time,
+   each on its own connection, all reading one exported snapshot (so every chunk sees the
+   same data);
 4. picks K per mentee (optionally capping each mentor's exposure), explains each pick with
    the model's top signed feature contributions;
 5. writes the rows with COPY (invisible: readers see only the published batch), then
