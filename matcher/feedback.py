@@ -6,7 +6,6 @@ Importing a programme's own feedback file is :func:`matcher.importer.import_feed
 
 from __future__ import annotations
 
-import io
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from matcher.db import sql
 from matcher.errors import MatcherError
-from matcher.loader import copy_rows
+from matcher.loader import copy_frame
 from matcher.seed import ACCEPT_BOOST, DECLINE_SHARE, examination_probability
 
 log = logging.getLogger(__name__)
@@ -78,10 +77,7 @@ def simulate(engine: Engine, seed: int | None = None, now: datetime | None = Non
                     for a, u in zip(action, rng.random(len(shown)), strict=True)]
         rows = shown[["mentee_id", "mentor_id", "batch_id", "rank"]].assign(
             shown_at=shown_at, action=action, acted_at=acted_at)
-        buffer = io.StringIO()
-        rows.to_csv(buffer, header=False, index=False, lineterminator="\n")
-        buffer.seek(0)
-        copy_rows(conn, "recommendation_feedback", list(rows.columns), buffer)
+        copy_frame(conn, "recommendation_feedback", rows)
     counts = {a: int((action == a).sum()) for a in ("accepted", "declined", "ignored")}
     log.info("batch %d: simulated %d feedback rows %s", batch_id, len(rows), counts)
     return SimulatedFeedback(batch_id, len(rows), counts)

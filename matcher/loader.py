@@ -73,10 +73,20 @@ def frame_to_csv(frame: pd.DataFrame, fmt: FileFormat, extra: list[str] | None =
                        index=range(len(frame)))
     if extra is not None:
         out["extra"] = extra
+    return _csv_text(out)
+
+
+def _csv_text(frame: pd.DataFrame) -> io.StringIO:
     buffer = io.StringIO()
-    out.to_csv(buffer, header=False, index=False, lineterminator="\n")
+    frame.to_csv(buffer, header=False, index=False, lineterminator="\n")
     buffer.seek(0)
     return buffer
+
+
+def copy_frame(conn: Connection, table: str, frame: pd.DataFrame) -> None:
+    """COPY ``frame`` (columns named as ``table``'s) into ``table``, in ``conn``'s
+    transaction; missing values become NULL."""
+    copy_rows(conn, table, list(frame.columns), _csv_text(frame))
 
 
 def copy_rows(conn: Connection, table: str, columns: list[str], rows, *, not_null=()) -> None:

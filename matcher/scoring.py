@@ -21,7 +21,6 @@ A failure or a kill at any point leaves the previous batch published.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import threading
@@ -42,7 +41,7 @@ from matcher import evaluation, registry
 from matcher.db import sql
 from matcher.errors import LockBusy, MatcherError
 from matcher.features import MAX_CANDIDATES, FeatureSession, active_mentee_ids
-from matcher.loader import copy_rows
+from matcher.loader import copy_frame
 
 log = logging.getLogger(__name__)
 
@@ -170,11 +169,8 @@ def _build_and_publish(engine, batch_id, champion, mentees, options, timings, pr
             part = part.assign(explanation=explanations(model.contributions(X), X,
                                                         model.features), batch_id=batch_id)
         with clock("write"), engine.begin() as conn:
-            rows = part[["batch_id", "mentee_id", "rank", "mentor_id", "score", "explanation"]]
-            buffer = io.StringIO()
-            rows.to_csv(buffer, header=False, index=False, lineterminator="\n")
-            buffer.seek(0)
-            copy_rows(conn, "recommendations", list(rows.columns), buffer)
+            copy_frame(conn, "recommendations", part[
+                ["batch_id", "mentee_id", "rank", "mentor_id", "score", "explanation"]])
 
     started = time.perf_counter()
     parts = np.array_split(np.arange(len(chosen)), options.workers)
