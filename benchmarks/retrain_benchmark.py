@@ -87,6 +87,8 @@ def main() -> None:
                   f"{run.outcome}; champion v{version} oracle efficiency {efficiency:.4f}; "
                   + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))
             print(f"  {run.decision}")
+            print("  position-bias weights by rank: " + ", ".join(
+                f"{rank}: {1 / p:.2f}" for rank, p in sorted(run.propensity.items())))
         engine.dispose()
 
 

@@ -15,8 +15,9 @@ eligible mentor gets a value, so a mentee with no overlap at all still gets ``n`
 when ``n`` mentors are eligible.
 
 The overlaps are matrix products of 0/1 person-by-term matrices (BLAS), computed in exact
-integer counts: a 2-core machine ranks 100,000 mentees against 10,000 mentors in seconds,
-where the same ranking inside PostgreSQL cost a per-pair scan of every eligible mentor.
+integer counts: a few BLAS calls per chunk of mentees, where the same ranking inside
+PostgreSQL was a per-pair scan of every eligible mentor (``benchmarks/scoring_benchmark.py``
+times the nightly run).
 """
 
 from __future__ import annotations

@@ -309,8 +309,8 @@ def explanations(contributions: np.ndarray, X: np.ndarray, features: list[str]) 
     """JSON per row: the features with the largest absolute contributions, signed, e.g.
     ``[{"feature": "skill_coverage", "value": 0.5, "contribution": 0.8123}, ...]``.
 
-    Written with f-strings rather than ``json.dumps`` per row (1.5x faster); the text is
-    the same as ``json.dumps`` gives (a test checks it).
+    Written with f-strings rather than ``json.dumps`` per row; the text is the same as
+    ``json.dumps`` gives (a test checks it).
     """
     top = np.argsort(-np.abs(contributions), axis=1, kind="stable")[:, :EXPLAINED_FEATURES]
     values = np.take_along_axis(np.asarray(X, dtype=float), top, axis=1).tolist()
