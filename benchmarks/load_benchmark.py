@@ -7,10 +7,13 @@ compares matcher's load rate per table with two raw COPY rates of the same rows:
 * into the real target table (same rows with ids already resolved, so only the table's own
   primary/unique keys, indexes, CHECKs and foreign-key triggers cost anything).
 
-The second is the physical limit for loading into this schema: nothing that keeps the
-constraints can beat it. Prints rows/s and both ratios.
+matcher's load (format the rows, COPY them into a staging table, upsert by external id) is
+timed both ways it runs: as a bulk load, which drops the table's plain indexes and foreign
+keys and rebuilds them afterwards (first imports, seeds: see matcher/bulk.py), and row by
+row with every index and foreign key in place (loads that add less than the table holds).
+Prints rows/s and the ratios.
 
-    .venv/bin/python benchmarks/load_benchmark.py --scale medium
+    .venv/bin/python -m benchmarks.load_benchmark --scale medium
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from benchmarks.common import parse, scale_parser, scratch_database
-from matcher import importer, loader
+from matcher import bulk, importer, loader
 from matcher.exporter import export_files
 from matcher.formats import FORMATS
 from matcher.seed import seed_database
@@ -76,34 +79,47 @@ def main() -> None:
                 zones = set(loader.timezone_offsets(conn))
             frames = {name: importer.read_file(files[name], FORMATS[name], zones, problems)
                       .reset_index(drop=True) for name in FORMATS}
-            print(f"{'table':<14}{'rows':>9}{'matcher':>10}{'raw plain':>11}{'raw target':>12}"
-                  f"{'vs plain':>10}{'vs target':>11}   (rows/s)")
+            print(f"{'table':<14}{'rows':>9}{'bulk':>9}{'by row':>9}{'raw plain':>11}"
+                  f"{'raw target':>12}   (rows/s)")
+            ratios = []
             for name in FORMATS:
-                matcher, plain, target = _rates(engine, name, frames)
-                print(f"{name:<14}{len(frames[name]):>9,}{matcher:>10,.0f}{plain:>11,.0f}"
-                      f"{target:>12,.0f}{matcher / plain:>10.2f}{matcher / target:>11.2f}")
+                bulk_rate, row_rate, plain, target = _rates(engine, name, frames)
+                print(f"{name:<14}{len(frames[name]):>9,}{bulk_rate:>9,.0f}{row_rate:>9,.0f}"
+                      f"{plain:>11,.0f}{target:>12,.0f}")
+                ratios.append((name, bulk_rate, row_rate, plain, target))
+            print(f"\n{'ratios':<14}{'bulk/plain':>11}{'bulk/target':>12}{'row/plain':>11}"
+                  f"{'row/target':>11}{'bulk/row':>10}")
+            for name, bulk_rate, row_rate, plain, target in ratios:
+                print(f"{name:<14}{bulk_rate / plain:>11.2f}{bulk_rate / target:>12.2f}"
+                      f"{row_rate / plain:>11.2f}{row_rate / target:>11.2f}"
+                      f"{bulk_rate / row_rate:>10.2f}")
             engine.dispose()
 
 
+DEFAULT_MIN_ROWS = bulk.MIN_ROWS
 TARGETS = {"mentors": "mentors", "mentees": "mentees", "interactions": "interactions",
            "feedback": "recommendation_feedback"}
 
 
-def _rates(engine, name: str, frames: dict) -> tuple[float, float, float]:
-    """Rows/s of loading table ``name`` with matcher's loader, with raw COPY into a plain
-    table, and with raw COPY of the loaded rows back into the emptied target table."""
-    # matcher: the table alone, into an empty table (people it refers to already loaded)
-    with engine.begin() as conn:
-        conn.execute(sa.text("TRUNCATE mentors, mentees CASCADE"))
-        needed = {"interactions": ("mentors", "mentees"), "feedback": ("mentors", "mentees")}
-        if name in needed:
-            loader.load(conn, loader.Dataset(mentors=frames["mentors"],
-                                             mentees=frames["mentees"]))
-        start = time.perf_counter()
-        loader.load(conn, loader.Dataset(**{name: frames[name]}))
-        matcher_seconds = time.perf_counter() - start
-        target_seconds = _copy_back(conn, TARGETS[name])
-        conn.rollback()
+def _rates(engine, name: str, frames: dict) -> tuple[float, float, float, float]:
+    """Rows/s of loading table ``name`` with matcher's loader as a bulk load and row by row,
+    with raw COPY into a plain table, and with raw COPY of the loaded rows back into the
+    emptied target table."""
+    matcher_seconds = {}
+    for way, min_rows in (("bulk", 1), ("by row", float("inf"))):
+        bulk.MIN_ROWS = min_rows
+        with engine.begin() as conn:  # into an empty table, the people it refers to loaded
+            conn.execute(sa.text("TRUNCATE mentors, mentees CASCADE"))
+            if name in ("interactions", "feedback"):
+                loader.load(conn, loader.Dataset(mentors=frames["mentors"],
+                                                 mentees=frames["mentees"]))
+            start = time.perf_counter()
+            loader.load(conn, loader.Dataset(**{name: frames[name]}))
+            matcher_seconds[way] = time.perf_counter() - start
+            if way == "by row":
+                target_seconds = _copy_back(conn, TARGETS[name])
+            conn.rollback()
+    bulk.MIN_ROWS = DEFAULT_MIN_ROWS
     # raw: COPY the same rows into a plain table with the same columns
     with engine.begin() as conn:
         conn.execute(sa.text(PLAIN_TABLES))
@@ -118,7 +134,8 @@ def _rates(engine, name: str, frames: dict) -> tuple[float, float, float]:
         raw_seconds = time.perf_counter() - start
         conn.rollback()
     n = len(frames[name])
-    return n / matcher_seconds, n / raw_seconds, n / target_seconds
+    return (n / matcher_seconds["bulk"], n / matcher_seconds["by row"], n / raw_seconds,
+            n / target_seconds)
 
 
 def _copy_back(conn, table: str) -> float:

@@ -67,16 +67,21 @@ def _parsed(text: str) -> tuple[Block, ...]:
 
 
 def utc_slots(blocks: list[Block], utc_offset_minutes: int) -> str:
-    """The blocks as a 672-character '0'/'1' string of UTC slots (PostgreSQL bit(672) text).
+    """The blocks as a 672-character '0'/'1' string of UTC slots (PostgreSQL bit(672) text)."""
+    return format(utc_bits(blocks, utc_offset_minutes), f"0{SLOTS_PER_WEEK}b")
+
+
+def utc_bits(blocks: list[Block], utc_offset_minutes: int) -> int:
+    """The blocks as a 672-bit integer of UTC slots, slot 0 the most significant bit.
 
     Block bounds and zone offsets are whole quarter hours, and a block is shorter than a
     week, so each block is one run of slots that wraps past Sunday midnight at most once.
     """
-    slots = bytearray(b"0" * SLOTS_PER_WEEK)
+    bits = 0
     for block in blocks:
         first = ((block.start - utc_offset_minutes) // SLOT_MINUTES) % SLOTS_PER_WEEK
-        end = first + (block.end - block.start) // SLOT_MINUTES
-        slots[first:min(end, SLOTS_PER_WEEK)] = b"1" * (min(end, SLOTS_PER_WEEK) - first)
-        if end > SLOTS_PER_WEEK:
-            slots[:end - SLOTS_PER_WEEK] = b"1" * (end - SLOTS_PER_WEEK)
-    return slots.decode()
+        length = (block.end - block.start) // SLOT_MINUTES
+        run = (1 << length) - 1  # slots first .. first+length-1, modulo a week
+        shift = SLOTS_PER_WEEK - first - length
+        bits |= run << shift if shift >= 0 else run >> -shift | (run << (SLOTS_PER_WEEK + shift))
+    return bits & ((1 << SLOTS_PER_WEEK) - 1)

@@ -12,16 +12,21 @@ import io
 import logging
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from psycopg2 import sql as pgsql
 from sqlalchemy import Connection
 
-from matcher.availability import parse_availability, utc_slots
+from matcher import bulk
+from matcher.availability import parse_availability, utc_bits
 from matcher.db import sql
 from matcher.errors import InputError
 from matcher.formats import FEEDBACK, INTERACTIONS, MENTEES, MENTORS, FileFormat
 
 log = logging.getLogger(__name__)
+
+TABLES = {"mentors": "mentors", "mentees": "mentees", "interactions": "interactions",
+          "feedback": "recommendation_feedback"}  # file format -> the table it loads into
 
 
 @dataclass
@@ -60,8 +65,11 @@ def _csv_column(values: pd.Series, kind: str):
         return [pg_array(v) for v in values]
     if kind == "bool":
         return values.map({True: "t", False: "f"})
-    if kind == "timestamp":
-        return pd.to_datetime(values, utc=True, format="ISO8601")
+    if kind == "timestamp":  # ISO 8601 in UTC, formatted by numpy rather than per value
+        moments = pd.to_datetime(values, utc=True, format="ISO8601")
+        text = np.datetime_as_string(moments.to_numpy(dtype="datetime64[us]"), unit="us",
+                                     timezone="UTC")
+        return pd.Series(text, dtype=object).where(moments.notna().to_numpy(), None)
     if kind == "int":
         return pd.array(pd.to_numeric(values), dtype="Int64")
     return values
@@ -111,7 +119,7 @@ def copy_rows(conn: Connection, table: str, columns: list[str], rows, *, not_nul
 def availability_bits(frame: pd.DataFrame, offsets: dict[str, int]) -> list[str]:
     """``availability_utc`` for each row of a mentors/mentees frame (already validated), in
     PostgreSQL's hexadecimal bit-string input (``x`` + 168 digits: a quarter of the text)."""
-    return [f"x{int(utc_slots(parse_availability(text), offsets[tz]), 2):0168x}"
+    return [f"x{utc_bits(parse_availability(text), offsets[tz]):0168x}"
             for text, tz in zip(frame["availability"], frame["timezone"], strict=True)]
 
 
@@ -146,9 +154,9 @@ def load(conn: Connection, data: Dataset) -> LoadReport:
                 listed = "; ".join(f"{f}: mentee {me!r} / mentor {mo!r}"
                                    for f, me, mo in unresolved)
                 raise InputError(f"rows name unknown mentees or mentors: {listed}")
-        if fmt is FEEDBACK:
-            conn.execute(sql("load/match_feedback_batches.sql"))
-        inserted, updated = conn.execute(sql(f"load/upsert_{fmt.name}.sql")).one()
+        frame = getattr(data, fmt.name)
+        with bulk.rebuilt_after(conn, TABLES[fmt.name], 0 if frame is None else len(frame)):
+            inserted, updated = conn.execute(sql(f"load/upsert_{fmt.name}.sql")).one()
         report.inserted[fmt.name], report.updated[fmt.name] = inserted, updated
     conn.execute(sql("load/drop_stage.sql"))
     log.info("loaded %s", report)

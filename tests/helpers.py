@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from matcher.cli import cli
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+PROGRAMME_TABLES = ("mentors", "mentees", "interactions", "recommendation_feedback")
 
 
 def invoke(*args: str) -> str:
@@ -53,6 +54,21 @@ def count_rows(url: str) -> dict[str, int]:
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.connect() as conn:
         out = {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
-               for t in ("mentors", "mentees", "interactions", "recommendation_feedback")}
+               for t in PROGRAMME_TABLES}
     engine.dispose()
     return out
+
+
+
+def index_and_constraint_definitions(url: str) -> list[str]:
+    """Every index and constraint of the programme tables, as PostgreSQL prints them."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = ANY(:tables) "
+            "UNION ALL SELECT conrelid::regclass || ' ' || conname || ' ' "
+            "|| pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid::regclass::text = ANY(:tables) ORDER BY 1"),
+            {"tables": list(PROGRAMME_TABLES)}).scalars().all()
+    engine.dispose()
+    return rows

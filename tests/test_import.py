@@ -1,13 +1,25 @@
-"""Importing a programme's CSV files: round trip, idempotence, and all-or-nothing errors."""
+"""Importing a programme's CSV files: round trip, idempotence, all-or-nothing errors, and
+bulk loads that rebuild indexes and foreign keys."""
 
+import logging
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
+from matcher import bulk, importer, loader
 from matcher.cli import cli
-from tests.helpers import count_rows, invoke, seed, table_contents
+from matcher.formats import FORMATS
+from tests.helpers import (
+    PROGRAMME_TABLES,
+    count_rows,
+    index_and_constraint_definitions,
+    invoke,
+    seed,
+    table_contents,
+)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 
@@ -19,8 +31,20 @@ def import_args(folder: Path, feedback: bool = True) -> list[str]:
     return [*args, "--feedback", str(folder / "feedback.csv")] if feedback else args
 
 
+@pytest.fixture
+def bulk_from_one_row(monkeypatch, caplog):
+    """Small test files count as bulk loads; the fixture returns the tables bulk-loaded."""
+    monkeypatch.setattr(bulk, "MIN_ROWS", 1)
+    caplog.set_level(logging.INFO, logger="matcher.bulk")
+
+    def bulk_loaded() -> set[str]:
+        return {r.args[0] for r in caplog.records
+                if r.name == "matcher.bulk" and r.msg.startswith("bulk load into %s: rebuilt")}
+    return bulk_loaded
+
+
 def test_exported_world_imports_into_a_fresh_database_unchanged(
-        db_url, database_factory, template_url, tmp_path, monkeypatch):
+        db_url, database_factory, template_url, tmp_path, monkeypatch, bulk_from_one_row):
     seed("--scale", "tiny")
     invoke("export", "--out", str(tmp_path))
     original = table_contents(db_url)
@@ -32,13 +56,22 @@ def test_exported_world_imports_into_a_fresh_database_unchanged(
     imported = table_contents(fresh)
     for name in original:
         pd.testing.assert_frame_equal(original[name], imported[name], obj=name)
+    # loaded into empty tables: every table took the bulk path and got back every index
+    # and constraint exactly as the migrations define them
+    assert bulk_from_one_row() == set(PROGRAMME_TABLES)
+    assert (index_and_constraint_definitions(fresh)
+            == index_and_constraint_definitions(template_url))
     database_factory.drop(fresh)
 
 
-def test_reimporting_changes_nothing_and_an_updated_file_updates(db_url, tmp_path):
+def test_reimporting_changes_nothing_and_an_updated_file_updates(
+        db_url, tmp_path, caplog, bulk_from_one_row):
     invoke(*import_args(EXAMPLES))
+    assert bulk_from_one_row() == set(PROGRAMME_TABLES)
     before = table_contents(db_url)
+    caplog.clear()
     output = invoke(*import_args(EXAMPLES))
+    assert bulk_from_one_row() == set(), "a re-import does not double any table"
     assert "0 new, 0 updated" in output and " 1 new" not in output
     for name, frame in table_contents(db_url).items():
         pd.testing.assert_frame_equal(before[name], frame, obj=name)
@@ -107,3 +140,41 @@ def test_all_problems_of_all_files_are_reported_at_once(db_url, tmp_path):
     assert "3 problem(s)" in message, message
     assert "mentors.csv:2:" in message and "mentors.csv:3:" in message
     assert "interactions.csv:2:" in message
+
+
+def _example_data(engine) -> loader.Dataset:
+    """The example files, read and checked as ``matcher import`` does."""
+    with engine.connect() as conn:
+        zones = set(loader.timezone_offsets(conn))
+    problems = importer.Problems()
+    frames = {name: importer.read_file(EXAMPLES / f"{name}.csv", fmt, zones, problems)
+              .reset_index(drop=True) for name, fmt in FORMATS.items()}
+    problems.raise_if_any()
+    return loader.Dataset(**frames)
+
+
+def test_a_failure_after_a_bulk_load_restores_tables_indexes_and_constraints(
+        db_url, engine, bulk_from_one_row):
+    definitions = index_and_constraint_definitions(db_url)
+    with pytest.raises(RuntimeError, match="crash"), engine.begin() as conn:
+        loader.load(conn, _example_data(engine))
+        assert bulk_from_one_row() == set(PROGRAMME_TABLES)
+        raise RuntimeError("crash after loading, before commit")
+    assert count_rows(db_url) == dict.fromkeys(PROGRAMME_TABLES, 0)
+    assert index_and_constraint_definitions(db_url) == definitions
+
+
+def test_a_table_in_use_is_loaded_row_by_row_without_waiting(
+        db_url, engine, caplog, bulk_from_one_row):
+    reader = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+    with reader.connect() as other:
+        other.execute(sa.text("SELECT count(*) FROM mentors"))  # holds a lock until rollback
+        invoke(*import_args(EXAMPLES))
+        other.rollback()
+    reader.dispose()
+    # interactions and feedback refer to mentors: dropping their foreign keys would wait
+    assert bulk_from_one_row() == {"mentees"}
+    assert "bulk load into mentors: mentors in use by another session" in caplog.text
+    assert "bulk load into interactions: interactions or mentees or mentors in use" in caplog.text
+    assert count_rows(db_url)["mentors"] == len((EXAMPLES / "mentors.csv").read_text()
+                                                .strip().splitlines()) - 1

@@ -15,6 +15,5 @@ CREATE TEMP TABLE stage_interactions (
 ) ON COMMIT DROP;
 CREATE TEMP TABLE stage_feedback (
     mentee_id text, mentor_id text, rank smallint, shown_at timestamptz, action text,
-    acted_at timestamptz,
-    batch_id bigint  -- set by load/match_feedback_batches.sql, not read from files
+    acted_at timestamptz
 ) ON COMMIT DROP;
