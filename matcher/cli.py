@@ -155,11 +155,17 @@ def seed_command(scale, mentors, mentees, seed_value, as_of, replace) -> None:
               help="interactions.csv (may name people already in the database)")
 @click.option("--feedback", type=click.Path(dir_okay=False, path_type=Path),
               help="feedback.csv on past recommendations (optional)")
-def import_command(mentors, mentees, interactions, feedback) -> None:
+@click.option("--skip-bad-rows", "skip_report", metavar="REPORT",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Import the good rows, leave out rows with problems (and rows naming a "
+                   "person left out), and write every problem to the file REPORT. Without "
+                   "it, any problem stops the import.")
+def import_command(mentors, mentees, interactions, feedback, skip_report) -> None:
     """Import a programme's own CSV files, all or nothing.
 
     Every file is checked first; if anything is wrong, every problem is listed with file,
-    line, column and reason, and nothing is written. Rows are matched by the programme's
+    line, column and reason, and nothing is written (or, with --skip-bad-rows, the rows with
+    problems are left out and listed in a report file). Rows are matched by the programme's
     ids, so importing the same files again changes nothing and an updated file updates
     those rows.
     """
@@ -174,9 +180,13 @@ def import_command(mentors, mentees, interactions, feedback) -> None:
     files = {"mentors": mentors, "mentees": mentees, "interactions": interactions,
              "feedback": feedback}
     with job_run(engine, "import", {k: str(v) for k, v in files.items() if v}) as run:
-        report = import_files(engine, mentors, mentees, interactions, feedback)
-        run.summary = {"inserted": report.inserted, "updated": report.updated}
+        report = import_files(engine, mentors, mentees, interactions, feedback,
+                              skip_report=skip_report)
+        run.summary = {"inserted": report.inserted, "updated": report.updated,
+                       "skipped": report.skipped}
     click.echo(f"imported {report}")
+    if skip_report is not None:
+        click.echo(f"problems: {skip_report}")
 
 
 @cli.command("export")

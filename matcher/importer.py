@@ -20,15 +20,7 @@ from matcher import loader
 from matcher.availability import parse_availability
 from matcher.db import sql
 from matcher.errors import InputError
-from matcher.formats import (
-    FEEDBACK,
-    INTERACTIONS,
-    LIST_SEPARATOR,
-    MENTEES,
-    MENTORS,
-    Column,
-    FileFormat,
-)
+from matcher.formats import FORMATS, LIST_SEPARATOR, Column, FileFormat
 from matcher.loader import Dataset, LoadReport
 
 log = logging.getLogger(__name__)
@@ -40,17 +32,32 @@ FALSE_WORDS = {"false", "f", "no", "n", "0"}
 
 @dataclass
 class Problems:
-    """Every problem found, each naming file, line, column and reason."""
+    """Every problem found, each naming file, line, column and reason.
+
+    A problem on a data line (line 2 on) belongs to that row, which ``--skip-bad-rows`` may
+    leave out; any other (unreadable file, bad header) makes the whole file unusable."""
 
     items: list[str] = field(default_factory=list)
+    bad_lines: set[tuple[str, int]] = field(default_factory=set)
+    unusable_files: set[str] = field(default_factory=set)
 
-    def add(self, path: Path, line: int, column: str | None, reason: str) -> None:
+    def add(self, path: Path, line: int, column: str | None, reason: str, *,
+            whole_file: bool = False) -> None:
         where = f"{path.name}:{line}"
         self.items.append(f"{where}: column '{column}': {reason}" if column
                           else f"{where}: {reason}")
+        if whole_file or line < 2:
+            self.unusable_files.add(path.name)
+        else:
+            self.bad_lines.add((path.name, line))
 
-    def raise_if_any(self) -> None:
-        if not self.items:
+    def without_bad_rows(self, path: Path, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` (indexed by line) without the lines that have a problem."""
+        bad = [line for name, line in self.bad_lines if name == path.name]
+        return frame[~frame.index.isin(bad)]
+
+    def raise_if_any(self, *, rows_may_be_skipped: bool = False) -> None:
+        if not self.items or (rows_may_be_skipped and not self.unusable_files):
             return
         shown = self.items[:MAX_REPORTED_PROBLEMS]
         more = len(self.items) - len(shown)
@@ -157,7 +164,7 @@ def read_file(path: Path, fmt: FileFormat, timezones: set[str],
                 rows.append(row)
                 lines.append(line)
         except (csv.Error, UnicodeDecodeError) as exc:
-            problems.add(path, line + 1, None, f"cannot be parsed: {exc}")
+            problems.add(path, line + 1, None, f"cannot be parsed: {exc}", whole_file=True)
 
     frame = pd.DataFrame(rows, columns=fmt.column_names, dtype=object)
     for column in fmt.columns:
@@ -210,41 +217,60 @@ def _check_references(path: Path, frame: pd.DataFrame, problems: Problems,
 
 def import_files(engine: Engine, mentors: Path | None, mentees: Path | None,
                  interactions: Path | None, feedback: Path | None = None, *,
-                 published_only: bool = False) -> LoadReport:
+                 published_only: bool = False, skip_report: Path | None = None) -> LoadReport:
     """Validate the given files completely, then load them in one transaction.
 
     With ``published_only`` every feedback row must also answer a recommendation matcher
-    published (see :func:`import_feedback`)."""
+    published (see :func:`import_feedback`). With ``skip_report``, rows with a problem are
+    left out (and so are rows naming a person left out), the rest is loaded, and every
+    problem is written to that file; a file that cannot be read at all, or has a bad
+    header, still stops the import with nothing written."""
     problems = Problems()
+    skipping = skip_report is not None
+    paths = {name: Path(p) for name, p in (("mentors", mentors), ("mentees", mentees),
+                                            ("interactions", interactions),
+                                            ("feedback", feedback)) if p is not None}
     with engine.begin() as conn:
         timezones = set(loader.timezone_offsets(conn))
         known_mentors = set(conn.execute(sql("load/mentor_ids.sql")).scalars())
         known_mentees = set(conn.execute(sql("load/mentee_ids.sql")).scalars())
 
-        frames = {}
-        for fmt, path in ((MENTORS, mentors), (MENTEES, mentees),
-                          (INTERACTIONS, interactions), (FEEDBACK, feedback)):
-            if path is not None:
-                frames[fmt.name] = read_file(Path(path), fmt, timezones, problems)
-        known_mentors |= set(frames.get("mentors", pd.DataFrame(columns=["mentor_id"]))
-                             ["mentor_id"].dropna())
-        known_mentees |= set(frames.get("mentees", pd.DataFrame(columns=["mentee_id"]))
-                             ["mentee_id"].dropna())
+        frames = {name: read_file(path, FORMATS[name], timezones, problems)
+                  for name, path in paths.items()}
+        for name, known in (("mentors", known_mentors), ("mentees", known_mentees)):
+            if name in frames:
+                if skipping:
+                    frames[name] = problems.without_bad_rows(paths[name], frames[name])
+                known |= set(frames[name][f"{name[:-1]}_id"].dropna())
         for name, times in (("interactions", [("requested_at", "ended_at")]),
                             ("feedback", [("shown_at", "acted_at")])):
             if name in frames:
-                path = Path(interactions if name == "interactions" else feedback)
-                _check_rows(path, frames[name], problems, times)
-                _check_references(path, frames[name], problems, known_mentees, known_mentors)
+                _check_rows(paths[name], frames[name], problems, times)
+                _check_references(paths[name], frames[name], problems, known_mentees,
+                                  known_mentors)
         if published_only and "feedback" in frames:
-            _check_published(conn, Path(feedback), frames["feedback"], problems,
+            _check_published(conn, paths["feedback"], frames["feedback"], problems,
                              known_mentees, known_mentors)
-        problems.raise_if_any()
+        problems.raise_if_any(rows_may_be_skipped=skipping)
 
+        if skipping:
+            frames = {name: problems.without_bad_rows(paths[name], frame)
+                      for name, frame in frames.items()}
         data = Dataset(**{name: frame.reset_index(drop=True) for name, frame in frames.items()})
         report = loader.load(conn, data)
+    if skipping:
+        report.skipped = len(problems.bad_lines)
+        _write_skip_report(skip_report, problems, report)
     log.info("import committed: %s", report)
     return report
+
+
+def _write_skip_report(path: Path, problems: Problems, report: LoadReport) -> None:
+    """Every problem of an import that skipped bad rows, one per line, after a summary."""
+    lines = [f"matcher import: {report.skipped} row(s) skipped for the "
+             f"{len(problems.items)} problem(s) below; everything else was imported "
+             f"({report}).", *problems.items]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def import_feedback(engine: Engine, path: Path) -> LoadReport:

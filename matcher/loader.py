@@ -45,10 +45,12 @@ class LoadReport:
 
     inserted: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
+    skipped: int = 0  # rows left out for problems (``matcher import --skip-bad-rows``)
 
     def __str__(self) -> str:
-        return ", ".join(f"{name}: {self.inserted[name]:,} new, {self.updated[name]:,} updated"
+        text = ", ".join(f"{name}: {self.inserted[name]:,} new, {self.updated[name]:,} updated"
                          for name in self.inserted)
+        return text + (f"; {self.skipped:,} rows with problems skipped" if self.skipped else "")
 
 
 def pg_array(items) -> str:

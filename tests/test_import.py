@@ -31,6 +31,42 @@ def import_args(folder: Path, feedback: bool = True) -> list[str]:
     return [*args, "--feedback", str(folder / "feedback.csv")] if feedback else args
 
 
+
+def test_skipping_bad_rows_imports_the_rest_and_reports_every_problem(db_url, tmp_path):
+    for example in EXAMPLES.glob("*.csv"):
+        (tmp_path / example.name).write_text(example.read_text())
+    mentors = (tmp_path / "mentors.csv").read_text()
+    (tmp_path / "mentors.csv").write_text(mentors.replace(",3,", ",three,", 1))  # M-001
+    report = tmp_path / "problems.txt"
+    output = invoke(*import_args(tmp_path), "--skip-bad-rows", str(report))
+
+    # M-001 is left out, and so are the rows naming M-001: interaction line 2 and
+    # feedback line 2
+    problems = report.read_text().splitlines()
+    assert problems[0].startswith("matcher import: 3 row(s) skipped for the 3 problem(s)")
+    assert problems[1:] == [
+        "mentors.csv:2: column 'capacity': 'three' is not a whole number",
+        "interactions.csv:2: column 'mentor_id': unknown mentor 'M-001'",
+        "feedback.csv:2: column 'mentor_id': unknown mentor 'M-001'"]
+    assert "3 rows with problems skipped" in output
+    assert count_rows(db_url) == {"mentors": 2, "mentees": 3, "interactions": 2,
+                                  "recommendation_feedback": 2}
+    assert "M-001" not in table_contents(db_url)["mentors"]["external_id"].tolist()
+
+
+def test_skipping_bad_rows_still_stops_on_a_bad_header(db_url, tmp_path):
+    for example in EXAMPLES.glob("*.csv"):
+        (tmp_path / example.name).write_text(example.read_text())
+    mentees = (tmp_path / "mentees.csv").read_text()
+    (tmp_path / "mentees.csv").write_text(mentees.replace("goals", "goal", 1))
+    report = tmp_path / "problems.txt"
+    result = CliRunner().invoke(cli, [*import_args(tmp_path), "--skip-bad-rows", str(report)])
+    assert result.exit_code != 0
+    assert "mentees.csv:1: column 'goal': unknown column" in str(result.exception)
+    assert count_rows(db_url) == dict.fromkeys(PROGRAMME_TABLES, 0)
+    assert not report.exists()
+
+
 @pytest.fixture
 def bulk_from_one_row(monkeypatch, caplog):
     """Small test files count as bulk loads; the fixture returns the tables bulk-loaded."""
