@@ -11,7 +11,7 @@ matcher's load (format the rows, COPY them into a staging table, upsert by exter
 timed both ways it runs: as a bulk load, which drops the table's plain indexes and foreign
 keys and rebuilds them afterwards (first imports, seeds: see matcher/bulk.py), and row by
 row with every index and foreign key in place (loads that add less than the table holds).
-Prints rows/s and the ratios.
+Prints rows/s (the best of --repeat runs per table) and the ratios.
 
     .venv/bin/python -m benchmarks.load_benchmark --scale medium
 """
@@ -48,6 +48,9 @@ CREATE TEMP TABLE plain_feedback (mentee_id text, mentor_id text, rank smallint,
 
 def main() -> None:
     parser = scale_parser(__doc__, "medium")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="Time each per-table load this many times and keep the best "
+                             "(default 3): single runs of a second or less are noisy.")
     args, n_mentors, n_mentees = parse(parser)
     as_of = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -83,7 +86,7 @@ def main() -> None:
                   f"{'raw target':>12}   (rows/s)")
             ratios = []
             for name in FORMATS:
-                bulk_rate, row_rate, plain, target = _rates(engine, name, frames)
+                bulk_rate, row_rate, plain, target = _rates(engine, name, frames, args.repeat)
                 print(f"{name:<14}{len(frames[name]):>9,}{bulk_rate:>9,.0f}{row_rate:>9,.0f}"
                       f"{plain:>11,.0f}{target:>12,.0f}")
                 ratios.append((name, bulk_rate, row_rate, plain, target))
@@ -101,41 +104,42 @@ TARGETS = {"mentors": "mentors", "mentees": "mentees", "interactions": "interact
            "feedback": "recommendation_feedback"}
 
 
-def _rates(engine, name: str, frames: dict) -> tuple[float, float, float, float]:
+def _rates(engine, name: str, frames: dict, repeat: int) -> tuple[float, float, float, float]:
     """Rows/s of loading table ``name`` with matcher's loader as a bulk load and row by row,
     with raw COPY into a plain table, and with raw COPY of the loaded rows back into the
-    emptied target table."""
-    matcher_seconds = {}
-    for way, min_rows in (("bulk", 1), ("by row", float("inf"))):
-        bulk.MIN_ROWS = min_rows
-        with engine.begin() as conn:  # into an empty table, the people it refers to loaded
-            conn.execute(sa.text("TRUNCATE mentors, mentees CASCADE"))
-            if name in ("interactions", "feedback"):
-                loader.load(conn, loader.Dataset(mentors=frames["mentors"],
-                                                 mentees=frames["mentees"]))
+    emptied target table; each the best of ``repeat`` runs."""
+    seconds: dict[str, list[float]] = {"bulk": [], "by row": [], "plain": [], "target": []}
+    for _ in range(repeat):
+        for way, min_rows in (("bulk", 1), ("by row", float("inf"))):
+            bulk.MIN_ROWS = min_rows
+            with engine.begin() as conn:  # into an empty table, the people it refers to loaded
+                conn.execute(sa.text("TRUNCATE mentors, mentees CASCADE"))
+                if name in ("interactions", "feedback"):
+                    loader.load(conn, loader.Dataset(mentors=frames["mentors"],
+                                                     mentees=frames["mentees"]))
+                start = time.perf_counter()
+                loader.load(conn, loader.Dataset(**{name: frames[name]}))
+                seconds[way].append(time.perf_counter() - start)
+                if way == "by row":
+                    seconds["target"].append(_copy_back(conn, TARGETS[name]))
+                conn.rollback()
+        bulk.MIN_ROWS = DEFAULT_MIN_ROWS
+        # raw: COPY the same rows into a plain table with the same columns
+        with engine.begin() as conn:
+            conn.execute(sa.text(PLAIN_TABLES))
+            fmt = FORMATS[name]
+            extra = None
+            if name in ("mentors", "mentees"):
+                extra = loader.availability_bits(frames[name], loader.timezone_offsets(conn))
+            columns = fmt.column_names + (["availability_utc"] if extra else [])
+            rows = loader.frame_to_csv(frames[name], fmt, extra)
             start = time.perf_counter()
-            loader.load(conn, loader.Dataset(**{name: frames[name]}))
-            matcher_seconds[way] = time.perf_counter() - start
-            if way == "by row":
-                target_seconds = _copy_back(conn, TARGETS[name])
+            loader.copy_rows(conn, f"plain_{name}", columns, rows)
+            seconds["plain"].append(time.perf_counter() - start)
             conn.rollback()
-    bulk.MIN_ROWS = DEFAULT_MIN_ROWS
-    # raw: COPY the same rows into a plain table with the same columns
-    with engine.begin() as conn:
-        conn.execute(sa.text(PLAIN_TABLES))
-        fmt = FORMATS[name]
-        extra = None
-        if name in ("mentors", "mentees"):
-            extra = loader.availability_bits(frames[name], loader.timezone_offsets(conn))
-        columns = fmt.column_names + (["availability_utc"] if extra else [])
-        rows = loader.frame_to_csv(frames[name], fmt, extra)
-        start = time.perf_counter()
-        loader.copy_rows(conn, f"plain_{name}", columns, rows)
-        raw_seconds = time.perf_counter() - start
-        conn.rollback()
     n = len(frames[name])
-    return (n / matcher_seconds["bulk"], n / matcher_seconds["by row"], n / raw_seconds,
-            n / target_seconds)
+    best = {way: n / min(times) for way, times in seconds.items()}
+    return best["bulk"], best["by row"], best["plain"], best["target"]
 
 
 def _copy_back(conn, table: str) -> float:
