@@ -39,10 +39,12 @@ def rebuilt_after(conn: Connection, table: str, incoming_rows: int) -> Iterator[
     them after it, when loading ``incoming_rows`` is a bulk load (see the module text).
 
     Yields whether it did; the body runs either way."""
+    if not _worth_it(conn, table, incoming_rows):
+        yield False
+        return
     parts = conn.execute(sql("bulk/rebuildable_parts.sql"), {"table": table}).all()
     # dropping a foreign key locks the table it refers to as well
-    tables = [table, *sorted({part.refers_to for part in parts if part.refers_to})]
-    if not _worth_it(conn, table, incoming_rows) or not _locked_at_once(conn, tables):
+    if not _locked_at_once(conn, [table, *sorted({p.refers_to for p in parts if p.refers_to})]):
         yield False
         return
     for kind, name, _, _ in parts:

@@ -258,9 +258,9 @@ def import_files(engine: Engine, mentors: Path | None, mentees: Path | None,
                       for name, frame in frames.items()}
         data = Dataset(**{name: frame.reset_index(drop=True) for name, frame in frames.items()})
         report = loader.load(conn, data)
-    if skipping:
-        report.skipped = len(problems.bad_lines)
-        _write_skip_report(skip_report, problems, report)
+        if skipping:  # before commit: a report that cannot be written rolls the import back
+            report.skipped = len(problems.bad_lines)
+            _write_skip_report(skip_report, problems, report)
     log.info("import committed: %s", report)
     return report
 
@@ -268,8 +268,8 @@ def import_files(engine: Engine, mentors: Path | None, mentees: Path | None,
 def _write_skip_report(path: Path, problems: Problems, report: LoadReport) -> None:
     """Every problem of an import that skipped bad rows, one per line, after a summary."""
     lines = [f"matcher import: {report.skipped} row(s) skipped for the "
-             f"{len(problems.items)} problem(s) below; everything else was imported "
-             f"({report}).", *problems.items]
+             f"{len(problems.items)} problem(s) below; everything else was imported.",
+             *problems.items]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
