@@ -84,18 +84,30 @@ def main() -> None:
                       .reset_index(drop=True) for name in FORMATS}
             print(f"{'table':<14}{'rows':>9}{'bulk':>9}{'by row':>9}{'raw plain':>11}"
                   f"{'raw target':>12}   (rows/s)")
-            ratios = []
+            ratios, steps = [], []
             for name in FORMATS:
-                bulk_rate, row_rate, plain, target = _rates(engine, name, frames, args.repeat)
+                bulk_rate, row_rate, plain, target, bulk_steps = _rates(engine, name, frames,
+                                                                        args.repeat)
                 print(f"{name:<14}{len(frames[name]):>9,}{bulk_rate:>9,.0f}{row_rate:>9,.0f}"
                       f"{plain:>11,.0f}{target:>12,.0f}")
                 ratios.append((name, bulk_rate, row_rate, plain, target))
+                steps.append((name, plain, bulk_steps))
             print(f"\n{'ratios':<14}{'bulk/plain':>11}{'bulk/target':>12}{'row/plain':>11}"
                   f"{'row/target':>11}{'bulk/row':>10}")
             for name, bulk_rate, row_rate, plain, target in ratios:
                 print(f"{name:<14}{bulk_rate / plain:>11.2f}{bulk_rate / target:>12.2f}"
                       f"{row_rate / plain:>11.2f}{row_rate / target:>11.2f}"
                       f"{bulk_rate / row_rate:>10.2f}")
+            print("\nwhere a bulk load's time goes (format rows as COPY text in Python, COPY "
+                  "them into the staging table, upsert into the target and rebuild):")
+            print(f"{'table':<14}{'format':>8}{'copy':>8}{'write':>8}"
+                  f"{'staging COPY rows/s':>21}{'vs raw plain':>14}")
+            for name, plain, bulk_steps in steps:
+                total = sum(bulk_steps.values())
+                copy_rate = len(frames[name]) / bulk_steps["copy"]
+                print(f"{name:<14}" + "".join(f"{bulk_steps[s] / total:>8.0%}"
+                                              for s in ("format", "copy", "write"))
+                      + f"{copy_rate:>21,.0f}{copy_rate / plain:>14.2f}")
             engine.dispose()
 
 
@@ -104,11 +116,13 @@ TARGETS = {"mentors": "mentors", "mentees": "mentees", "interactions": "interact
            "feedback": "recommendation_feedback"}
 
 
-def _rates(engine, name: str, frames: dict, repeat: int) -> tuple[float, float, float, float]:
+def _rates(engine, name: str, frames: dict, repeat: int):
     """Rows/s of loading table ``name`` with matcher's loader as a bulk load and row by row,
     with raw COPY into a plain table, and with raw COPY of the loaded rows back into the
-    emptied target table; each the best of ``repeat`` runs."""
+    emptied target table, each the best of ``repeat`` runs; and the fastest bulk load's
+    seconds per step."""
     seconds: dict[str, list[float]] = {"bulk": [], "by row": [], "plain": [], "target": []}
+    bulk_steps: list[dict[str, float]] = []
     for _ in range(repeat):
         for way, min_rows in (("bulk", 1), ("by row", float("inf"))):
             bulk.MIN_ROWS = min_rows
@@ -118,8 +132,10 @@ def _rates(engine, name: str, frames: dict, repeat: int) -> tuple[float, float, 
                     loader.load(conn, loader.Dataset(mentors=frames["mentors"],
                                                      mentees=frames["mentees"]))
                 start = time.perf_counter()
-                loader.load(conn, loader.Dataset(**{name: frames[name]}))
+                report = loader.load(conn, loader.Dataset(**{name: frames[name]}))
                 seconds[way].append(time.perf_counter() - start)
+                if way == "bulk":
+                    bulk_steps.append(report.seconds)
                 if way == "by row":
                     seconds["target"].append(_copy_back(conn, TARGETS[name]))
                 conn.rollback()
@@ -139,7 +155,8 @@ def _rates(engine, name: str, frames: dict, repeat: int) -> tuple[float, float, 
             conn.rollback()
     n = len(frames[name])
     best = {way: n / min(times) for way, times in seconds.items()}
-    return best["bulk"], best["by row"], best["plain"], best["target"]
+    fastest_bulk = bulk_steps[seconds["bulk"].index(min(seconds["bulk"]))]
+    return best["bulk"], best["by row"], best["plain"], best["target"], fastest_bulk
 
 
 def _copy_back(conn, table: str) -> float:

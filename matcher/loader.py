@@ -10,6 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,11 +44,20 @@ class Dataset:
 
 @dataclass
 class LoadReport:
-    """Rows inserted and updated per table."""
+    """Rows inserted and updated per table, and seconds per step of the load."""
 
     inserted: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
     skipped: int = 0  # rows left out for problems (``matcher import --skip-bad-rows``)
+    # "format" (rows to COPY text), "copy" (COPY into staging), "write" (upserts, rebuilds)
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(
+        ("format", "copy", "write"), 0.0))
+
+    @contextmanager
+    def timing(self, step: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        self.seconds[step] += time.perf_counter() - start
 
     def __str__(self) -> str:
         text = ", ".join(f"{name}: {self.inserted[name]:,} new, {self.updated[name]:,} updated"
@@ -139,15 +151,17 @@ def load(conn: Connection, data: Dataset) -> LoadReport:
     report = LoadReport()
     conn.execute(sql("load/create_stage.sql"))
     offsets = timezone_offsets(conn)
-    for fmt, frame in ((MENTORS, data.mentors), (MENTEES, data.mentees)):
+    for fmt in (MENTORS, MENTEES, INTERACTIONS, FEEDBACK):
+        frame = getattr(data, fmt.name)
         if frame is None:
             continue
-        rows = frame_to_csv(frame, fmt, availability_bits(frame, offsets))
-        copy_rows(conn, f"stage_{fmt.name}", [*fmt.column_names, "availability_utc"], rows,
-                  not_null=("availability",))
-    for fmt, frame in ((INTERACTIONS, data.interactions), (FEEDBACK, data.feedback)):
-        if frame is not None:
-            copy_rows(conn, f"stage_{fmt.name}", fmt.column_names, frame_to_csv(frame, fmt))
+        with report.timing("format"):
+            people = fmt in (MENTORS, MENTEES)
+            rows = frame_to_csv(frame, fmt, availability_bits(frame, offsets) if people else None)
+        with report.timing("copy"):
+            copy_rows(conn, f"stage_{fmt.name}",
+                      [*fmt.column_names, *(["availability_utc"] if people else [])], rows,
+                      not_null=("availability",) if people else ())
 
     for fmt in (MENTORS, MENTEES, INTERACTIONS, FEEDBACK):
         if fmt is INTERACTIONS:  # people are in place: every reference must resolve now
@@ -157,9 +171,11 @@ def load(conn: Connection, data: Dataset) -> LoadReport:
                                    for f, me, mo in unresolved)
                 raise InputError(f"rows name unknown mentees or mentors: {listed}")
         frame = getattr(data, fmt.name)
-        with bulk.rebuilt_after(conn, TABLES[fmt.name], 0 if frame is None else len(frame)):
+        with report.timing("write"), bulk.rebuilt_after(
+                conn, TABLES[fmt.name], 0 if frame is None else len(frame)):
             inserted, updated = conn.execute(sql(f"load/upsert_{fmt.name}.sql")).one()
         report.inserted[fmt.name], report.updated[fmt.name] = inserted, updated
     conn.execute(sql("load/drop_stage.sql"))
-    log.info("loaded %s", report)
+    log.info("loaded %s in %.1f s (%s)", report, sum(report.seconds.values()),
+             ", ".join(f"{step} {seconds:.1f} s" for step, seconds in report.seconds.items()))
     return report
