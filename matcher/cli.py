@@ -65,7 +65,7 @@ def db_upgrade(revision: str) -> None:
     from matcher import migrations
     from matcher.db import make_engine
 
-    engine = make_engine()
+    engine = make_engine(schema_required=False)
     migrations.upgrade(engine.url.render_as_string(hide_password=False), revision)
     click.echo(f"schema at revision {migrations.current_revision(_url(engine))}")
 
@@ -80,7 +80,7 @@ def db_downgrade(revision: str) -> None:
     from matcher import migrations
     from matcher.db import make_engine
 
-    engine = make_engine()
+    engine = make_engine(schema_required=False)
     migrations.downgrade(_url(engine), revision)
     click.echo(f"schema at revision {migrations.current_revision(_url(engine)) or 'base'}")
 
@@ -92,7 +92,7 @@ def db_status() -> None:
     from matcher.db import describe, make_engine
     from matcher.schema_status import table_counts
 
-    engine = make_engine()
+    engine = make_engine(schema_required=False)
     click.echo(f"database: {describe(engine)}")
     revision = migrations.current_revision(_url(engine))
     click.echo(f"revision: {revision or 'none (run: matcher db upgrade)'}")

@@ -71,14 +71,19 @@ def database_url(settings: Settings | None = None) -> str:
     return _embedded_url_for(settings.pgdata_dir)
 
 
-def make_engine(url: str | None = None) -> Engine:
-    """Create an engine for ``url`` (default: :func:`database_url`) and check it connects."""
+def make_engine(url: str | None = None, *, schema_required: bool = True) -> Engine:
+    """Create an engine for ``url`` (default: :func:`database_url`), check it connects and,
+    unless ``schema_required`` is false, that its schema is at the newest revision."""
     url = url or database_url()
     try:
         engine = sa.create_engine(url, pool_pre_ping=True)
     except Exception as exc:
         raise ConfigError(f"cannot use database URL: {exc}") from None
     check_connection(engine)
+    if schema_required:
+        from matcher.migrations import require_current
+
+        require_current(engine)
     return engine
 
 

@@ -15,6 +15,10 @@ class DatabaseUnavailable(MatcherError):
     """The database cannot be reached."""
 
 
+class SchemaNotCurrent(MatcherError):
+    """The database's schema is missing or at another revision than this matcher's."""
+
+
 class InputError(MatcherError):
     """A user-supplied file or value is invalid; the message lists every problem found."""
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.engine import Engine
 
+from matcher.errors import SchemaNotCurrent
 from matcher.settings import ALEMBIC_DIR
 
 
@@ -23,6 +25,25 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def downgrade(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
+
+
+def require_current(engine: Engine) -> None:
+    """Raise :class:`SchemaNotCurrent`, saying what to run, unless ``engine``'s database is
+    at this matcher's newest revision."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    head = ScriptDirectory.from_config(alembic_config("")).get_current_head()
+    if current == head:
+        return
+    where = engine.url.render_as_string(hide_password=True)
+    if current is None:
+        raise SchemaNotCurrent(f"{where} has no matcher tables yet: run `matcher db upgrade`")
+    raise SchemaNotCurrent(f"{where} is at schema revision {current}, this matcher needs "
+                           f"{head}: run `matcher db upgrade` (a newer revision means the "
+                           "database was upgraded by a newer matcher)")
 
 
 def current_revision(url: str) -> str | None:

@@ -74,3 +74,19 @@ def test_db_url_prints_a_url_psql_understands(db_url):
     result = run_matcher("db", "url")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith("postgresql://")
+
+
+def test_a_database_without_the_schema_gets_one_line_saying_to_upgrade(database_factory):
+    url = database_factory.create()  # empty: never migrated
+    env = {"MATCHER_DATABASE_URL": url}
+    result = run_matcher("import", "--mentors", "mentors.csv", env=env)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().endswith("has no matcher tables yet: run `matcher db upgrade`")
+
+    assert run_matcher("db", "upgrade", "0002", env=env).returncode == 0
+    result = run_matcher("score", env=env)
+    assert "is at schema revision 0002" in result.stderr and "Traceback" not in result.stderr
+    assert run_matcher("db", "upgrade", env=env).returncode == 0
+    assert "schema revision" not in run_matcher("models", "list", env=env).stderr
+    database_factory.drop(url)
