@@ -206,13 +206,20 @@ def _check_rows(path: Path, frame: pd.DataFrame, problems: Problems, time_pairs)
 
 
 def _check_references(path: Path, frame: pd.DataFrame, problems: Problems,
-                      mentees: set[str], mentors: set[str]) -> None:
+                      mentees: set[str], mentors: set[str], left_out: set[str]) -> None:
+    """Rows naming people neither in the database nor in the files (``left_out``: ids whose
+    own rows were skipped for a problem)."""
+    def reason(kind: str, person: str) -> str:
+        if person in left_out:
+            return f"{kind} {person!r} is left out for the problem on its own row"
+        return f"unknown {kind} {person!r}"
+
     for line, mentee, mentor in zip(frame.index, frame["mentee_id"], frame["mentor_id"],
                                     strict=True):
         if mentee is not None and mentee not in mentees:
-            problems.add(path, line, "mentee_id", f"unknown mentee {mentee!r}")
+            problems.add(path, line, "mentee_id", reason("mentee", mentee))
         if mentor is not None and mentor not in mentors:
-            problems.add(path, line, "mentor_id", f"unknown mentor {mentor!r}")
+            problems.add(path, line, "mentor_id", reason("mentor", mentor))
 
 
 def import_files(engine: Engine, mentors: Path | None, mentees: Path | None,
@@ -237,17 +244,21 @@ def import_files(engine: Engine, mentors: Path | None, mentees: Path | None,
 
         frames = {name: read_file(path, FORMATS[name], timezones, problems)
                   for name, path in paths.items()}
+        left_out: set[str] = set()  # people whose own rows are skipped
         for name, known in (("mentors", known_mentors), ("mentees", known_mentees)):
             if name in frames:
+                ids = frames[name][f"{name[:-1]}_id"]
                 if skipping:
-                    frames[name] = problems.without_bad_rows(paths[name], frames[name])
+                    kept = problems.without_bad_rows(paths[name], frames[name])
+                    left_out |= set(ids.dropna()) - set(kept[f"{name[:-1]}_id"].dropna())
+                    frames[name] = kept
                 known |= set(frames[name][f"{name[:-1]}_id"].dropna())
         for name, times in (("interactions", [("requested_at", "ended_at")]),
                             ("feedback", [("shown_at", "acted_at")])):
             if name in frames:
                 _check_rows(paths[name], frames[name], problems, times)
                 _check_references(paths[name], frames[name], problems, known_mentees,
-                                  known_mentors)
+                                  known_mentors, left_out)
         if published_only and "feedback" in frames:
             _check_published(conn, paths["feedback"], frames["feedback"], problems,
                              known_mentees, known_mentors)

@@ -46,8 +46,10 @@ def test_skipping_bad_rows_imports_the_rest_and_reports_every_problem(db_url, tm
     assert problems[0].startswith("matcher import: 3 row(s) skipped for the 3 problem(s)")
     assert problems[1:] == [
         "mentors.csv:2: column 'capacity': 'three' is not a whole number",
-        "interactions.csv:2: column 'mentor_id': unknown mentor 'M-001'",
-        "feedback.csv:2: column 'mentor_id': unknown mentor 'M-001'"]
+        "interactions.csv:2: column 'mentor_id': mentor 'M-001' is left out for the "
+        "problem on its own row",
+        "feedback.csv:2: column 'mentor_id': mentor 'M-001' is left out for the problem on "
+        "its own row"]
     assert "3 rows with problems skipped" in output
     assert count_rows(db_url) == {"mentors": 2, "mentees": 3, "interactions": 2,
                                   "recommendation_feedback": 2}
