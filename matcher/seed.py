@@ -216,6 +216,14 @@ def _simulate_pairings(requests, capacity, shift, start, rng):
     return rows, float(np.mean(accepted_p)) if accepted_p else TARGET_SUCCESS_RATE
 
 
+def _top_k(values: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of each row's ``k`` largest values, largest first (a partition, then
+    a sort of only those ``k``; values are continuous random draws, so ties do not occur)."""
+    top = np.argpartition(-values, k - 1, axis=1)[:, :k]
+    order = np.argsort(-np.take_along_axis(values, top, axis=1), axis=1)
+    return np.take_along_axis(top, order, axis=1)
+
+
 def build_world(n_mentors: int, n_mentees: int, seed: int, as_of: datetime,
                 offsets: dict[str, int], progress: bool = False) -> World:
     """Generate a world; ``offsets`` are standard UTC offsets of the zones (minutes)."""
@@ -246,10 +254,10 @@ def build_world(n_mentors: int, n_mentees: int, seed: int, as_of: datetime,
         hidden_logit = visible + quality[None] + motivation[rows][:, None]
         # Mentees pick mentors they see fit, popular ones more often (Gumbel-max sampling).
         choice = 2.0 * visible + log_popularity[None] + rng.gumbel(size=visible.shape)
-        picks = np.argsort(-choice, axis=1)[:, :8]
+        picks = _top_k(choice, 8)
         # A past recommender ranked by visible fit with noise; its lists become feedback.
         past = visible + rng.normal(0, 0.6, visible.shape)
-        listed = np.argsort(-past, axis=1)[:, :FEEDBACK_LIST_LENGTH]
+        listed = _top_k(past, FEEDBACK_LIST_LENGTH)
         for r, mentee in enumerate(rows):
             day = joined[mentee]
             for k in range(n_requests[mentee]):

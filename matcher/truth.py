@@ -59,9 +59,16 @@ def _codes(values, vocabulary: dict[str, int]) -> np.ndarray:
     return np.array([vocabulary.get(v, -1) if isinstance(v, str) else -1 for v in values])
 
 
-def _common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Popcount of a & b over the last axis; a is (m, 1, w) and b (1, n, w)."""
-    return np.bitwise_count(a & b).sum(axis=-1, dtype=np.int32)
+def _unpacked(bitsets: np.ndarray) -> np.ndarray:
+    """(n, words) uint64 bitsets as an (n, 64 * words) float32 matrix of 0/1."""
+    return np.unpackbits(np.ascontiguousarray(bitsets).view(np.uint8), axis=1).astype(np.float32)
+
+
+def _common(a: np.ndarray, b_unpacked: np.ndarray) -> np.ndarray:
+    """(m, n) popcount of a[i] & b[j]: bitsets a (m, w) against b unpacked by
+    :func:`_unpacked`, as one matrix product (BLAS). The counts are exact integers: float32
+    holds every integer up to 2**24, and a bitset here has at most 704 bits."""
+    return (_unpacked(a) @ b_unpacked.T).astype(np.int32)
 
 
 @dataclass
@@ -116,17 +123,20 @@ class TruthModel:
         self.mentees = people(mentees, "preferred_style", level_years.to_numpy(float),
                               "motivation")
         self._mentee_row = {int(i): r for r, i in enumerate(self.mentees.ids)}
+        self._mentor_bits = {name: _unpacked(getattr(self.mentors, name))
+                             for name in ("domains", "skills", "slots", "languages")}
 
     def visible_logit(self, mentee_rows: np.ndarray) -> np.ndarray:
         """(len(mentee_rows), n_mentors) logit from visible compatibility alone."""
         c, me, mo = self.coefficients, self.mentees, self.mentors
         a = lambda x: x[mentee_rows][:, None]  # noqa: E731
-        domain_common = _common(a(me.domains), mo.domains[None])
-        skill_common = _common(a(me.skills), mo.skills[None])
+        common = {name: _common(getattr(me, name)[mentee_rows], bits)
+                  for name, bits in self._mentor_bits.items()}
+        domain_common, skill_common = common["domains"], common["skills"]
         domain_total = np.bitwise_count(me.domains[mentee_rows]).sum(-1)[:, None]
         skill_total = np.bitwise_count(me.skills[mentee_rows]).sum(-1)[:, None]
-        hours = _common(a(me.slots), mo.slots[None]) / 4.0
-        shared_language = _common(a(me.languages), mo.languages[None]) > 0
+        hours = common["slots"] / 4.0
+        shared_language = common["languages"] > 0
         preferred = a(me.style)
         style_match = (preferred >= 0) & (preferred == mo.style[None])
         style_mismatch = (preferred >= 0) & (preferred != mo.style[None])
