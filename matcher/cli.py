@@ -66,8 +66,8 @@ def db_upgrade(revision: str) -> None:
     from matcher.db import make_engine
 
     engine = make_engine(schema_required=False)
-    migrations.upgrade(engine.url.render_as_string(hide_password=False), revision)
-    click.echo(f"schema at revision {migrations.current_revision(_url(engine))}")
+    migrations.upgrade(_url(engine), revision)
+    click.echo(f"schema at revision {migrations.current_revision(engine)}")
 
 
 @db.command("downgrade")
@@ -82,7 +82,7 @@ def db_downgrade(revision: str) -> None:
 
     engine = make_engine(schema_required=False)
     migrations.downgrade(_url(engine), revision)
-    click.echo(f"schema at revision {migrations.current_revision(_url(engine)) or 'base'}")
+    click.echo(f"schema at revision {migrations.current_revision(engine) or 'base'}")
 
 
 @db.command("status")
@@ -94,7 +94,7 @@ def db_status() -> None:
 
     engine = make_engine(schema_required=False)
     click.echo(f"database: {describe(engine)}")
-    revision = migrations.current_revision(_url(engine))
+    revision = migrations.current_revision(engine)
     click.echo(f"revision: {revision or 'none (run: matcher db upgrade)'}")
     for name, kind, rows in table_counts(engine):
         click.echo(f"  {name:<28} {kind:<6} {rows:>10,} rows")

@@ -30,15 +30,15 @@ def downgrade(url: str, revision: str) -> None:
 def require_current(engine: Engine) -> None:
     """Raise :class:`SchemaNotCurrent`, saying what to run, unless ``engine``'s database is
     at this matcher's newest revision."""
-    from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    with engine.connect() as conn:
-        current = MigrationContext.configure(conn).get_current_revision()
+    from matcher.db import describe
+
+    current = current_revision(engine)
     head = ScriptDirectory.from_config(alembic_config("")).get_current_head()
     if current == head:
         return
-    where = engine.url.render_as_string(hide_password=True)
+    where = describe(engine)
     if current is None:
         raise SchemaNotCurrent(f"{where} has no matcher tables yet: run `matcher db upgrade`")
     raise SchemaNotCurrent(f"{where} is at schema revision {current}, this matcher needs "
@@ -46,13 +46,9 @@ def require_current(engine: Engine) -> None:
                            "database was upgraded by a newer matcher)")
 
 
-def current_revision(url: str) -> str | None:
-    import sqlalchemy as sa
+def current_revision(engine: Engine) -> str | None:
+    """The revision ``engine``'s database is at (None before the first upgrade)."""
     from alembic.runtime.migration import MigrationContext
 
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
-    finally:
-        engine.dispose()
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
