@@ -246,13 +246,15 @@ def import_files(engine: Engine, mentors: Path | None, mentees: Path | None,
                   for name, path in paths.items()}
         left_out: set[str] = set()  # people whose own rows are skipped
         for name, known in (("mentors", known_mentors), ("mentees", known_mentees)):
-            if name in frames:
-                ids = frames[name][f"{name[:-1]}_id"]
-                if skipping:
-                    kept = problems.without_bad_rows(paths[name], frames[name])
-                    left_out |= set(ids.dropna()) - set(kept[f"{name[:-1]}_id"].dropna())
-                    frames[name] = kept
-                known |= set(frames[name][f"{name[:-1]}_id"].dropna())
+            if name not in frames:
+                continue
+            ids = frames[name][FORMATS[name].key[0]].dropna()
+            if skipping:
+                frames[name] = problems.without_bad_rows(paths[name], frames[name])
+                kept = ids[ids.index.isin(frames[name].index)]
+                left_out |= set(ids) - set(kept)
+                ids = kept
+            known |= set(ids)
         for name, times in (("interactions", [("requested_at", "ended_at")]),
                             ("feedback", [("shown_at", "acted_at")])):
             if name in frames:
