@@ -1,11 +1,10 @@
-"""Benchmark helpers: a throwaway database on the configured server, and timing."""
+"""Benchmark helpers: a throwaway database on the configured server, and the command line."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import os
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,13 +34,6 @@ def scratch_database() -> Iterator[str]:
         with engine.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         engine.dispose()
-
-
-@contextmanager
-def timed(results: dict, key: str) -> Iterator[None]:
-    start = time.perf_counter()
-    yield
-    results[key] = time.perf_counter() - start
 
 
 def scale_parser(doc: str, default_scale: str) -> argparse.ArgumentParser:

@@ -10,9 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +19,7 @@ from sqlalchemy import Connection
 
 from matcher import bulk
 from matcher.availability import parse_availability, utc_bits
+from matcher.clock import Clock
 from matcher.db import sql
 from matcher.errors import InputError
 from matcher.formats import FEEDBACK, INTERACTIONS, MENTEES, MENTORS, FileFormat
@@ -52,12 +50,6 @@ class LoadReport:
     # "format" (rows to COPY text), "copy" (COPY into staging), "write" (upserts, rebuilds)
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(
         ("format", "copy", "write"), 0.0))
-
-    @contextmanager
-    def timing(self, step: str) -> Iterator[None]:
-        start = time.perf_counter()
-        yield
-        self.seconds[step] += time.perf_counter() - start
 
     def __str__(self) -> str:
         text = ", ".join(f"{name}: {self.inserted[name]:,} new, {self.updated[name]:,} updated"
@@ -149,16 +141,17 @@ def load(conn: Connection, data: Dataset) -> LoadReport:
     ``data`` nor in the database; the caller's rollback then leaves nothing written.
     """
     report = LoadReport()
+    clock = Clock(report.seconds)
     conn.execute(sql("load/create_stage.sql"))
     offsets = timezone_offsets(conn)
     for fmt in (MENTORS, MENTEES, INTERACTIONS, FEEDBACK):
         frame = getattr(data, fmt.name)
         if frame is None:
             continue
-        with report.timing("format"):
+        with clock("format"):
             people = fmt in (MENTORS, MENTEES)
             rows = frame_to_csv(frame, fmt, availability_bits(frame, offsets) if people else None)
-        with report.timing("copy"):
+        with clock("copy"):
             copy_rows(conn, f"stage_{fmt.name}",
                       [*fmt.column_names, *(["availability_utc"] if people else [])], rows,
                       not_null=("availability",) if people else ())
@@ -171,7 +164,7 @@ def load(conn: Connection, data: Dataset) -> LoadReport:
                                    for f, me, mo in unresolved)
                 raise InputError(f"rows name unknown mentees or mentors: {listed}")
         frame = getattr(data, fmt.name)
-        with report.timing("write"), bulk.rebuilt_after(
+        with clock("write"), bulk.rebuilt_after(
                 conn, TABLES[fmt.name], 0 if frame is None else len(frame)):
             inserted, updated = conn.execute(sql(f"load/upsert_{fmt.name}.sql")).one()
         report.inserted[fmt.name], report.updated[fmt.name] = inserted, updated

@@ -38,6 +38,7 @@ from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
 from matcher import evaluation, registry
+from matcher.clock import Clock
 from matcher.db import sql
 from matcher.errors import LockBusy, MatcherError
 from matcher.features import MAX_CANDIDATES, FeatureSession, active_mentee_ids
@@ -127,7 +128,7 @@ def _build_and_publish(engine, batch_id, champion, mentees, options, timings, pr
     model = champion.model
     as_of = datetime.now(UTC)
     pool_size = options.k * (POOL_FACTOR if options.max_exposure else 1)
-    clock = _Clock(timings)
+    clock = Clock(timings)
 
     def score_chunk(session: FeatureSession, chunk: list[int]) -> tuple[pd.DataFrame, int]:
         with clock("candidates_and_features"):
@@ -178,11 +179,11 @@ def _build_and_publish(engine, batch_id, champion, mentees, options, timings, pr
         list(executor.map(explain_and_write, [chosen.iloc[p] for p in parts if len(p)]))
     timings["explain_and_write_wall"] = time.perf_counter() - started
     per_mentee = chosen.groupby("mentee_id").size()
+    without_any = len(set(mentees) - set(per_mentee.index))
     counts = {"mentees": len(mentees), "recommendations": len(chosen),
               "pairs_scored": pairs_scored,
-              "mentees_short_of_k": int((per_mentee < options.k).sum()
-                                        + len(set(mentees) - set(per_mentee.index))),
-              "mentees_without_any": len(set(mentees) - set(per_mentee.index)),
+              "mentees_short_of_k": int((per_mentee < options.k).sum()) + without_any,
+              "mentees_without_any": without_any,
               **exposure}
     with clock("publish"), engine.begin() as conn:
         conn.execute(sql("scoring/publish.sql"), {
@@ -231,21 +232,6 @@ class _SnapshotSessions:
         for conn in self.connections:
             conn.rollback()
             conn.close()
-
-
-class _Clock:
-    """Adds up seconds per stage (over all worker threads)."""
-
-    def __init__(self, timings: dict[str, float]) -> None:
-        self.timings = timings
-        self.lock = threading.Lock()
-
-    @contextmanager
-    def __call__(self, stage: str) -> Iterator[None]:
-        start = time.perf_counter()
-        yield
-        with self.lock:
-            self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
 
 
 def _top_per_mentee(frame: pd.DataFrame, n: int) -> pd.DataFrame:
