@@ -120,13 +120,14 @@ def retrain(engine: Engine, *, algorithms: list[str] | None = None,
     run.propensity = propensities(answered, policy.propensity_floor)
     held_out = (f"{len(split.test)} labelled pairs since {split.cutoff:%Y-%m-%d %H:%M} (the "
                 f"champion's training cutoff or later)")
-    problems = [f"{c.name}: {c.detail}" for c in checks if not c.passed]
+    holdout_problem = None
     if len(split.test) < policy.min_holdout_pairs:
-        problems.insert(0, f"only {held_out}, fewer than {policy.min_holdout_pairs}; collect "
+        holdout_problem = (f"only {held_out}, fewer than {policy.min_holdout_pairs}; collect "
                            f"more feedback first")
     elif split.test["label"].nunique() < 2:
-        problems.insert(0, f"all {held_out} have the same label; nothing to compare on")
-    if len(problems) > len([c for c in checks if not c.passed]):
+        holdout_problem = f"all {held_out} have the same label; nothing to compare on"
+    if holdout_problem:
+        problems = [holdout_problem, *(f"{c.name}: {c.detail}" for c in checks if not c.passed)]
         run.outcome = "dry_run" if dry_run else "kept"
         run.decision = f"kept the champion v{champion.version_id}: {'; '.join(problems)}"
         _log_decision(engine, run, champion.version_id, None, job_run_id)
