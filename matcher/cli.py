@@ -409,15 +409,15 @@ def models_history() -> None:
 @models.command("decisions")
 def models_decisions() -> None:
     """The retraining log: each `matcher retrain` decision (promoted, kept, dry run) and why."""
-    from matcher.db import make_engine, sql
+    from matcher import registry
+    from matcher.db import make_engine
 
-    with make_engine().connect() as conn:
-        for row in conn.execute(sql("registry/decisions.sql")).mappings():
-            challenger = f"v{row['challenger_id']}" if row["challenger_id"] else "none"
-            forced = " (forced)" if row["forced"] else ""
-            click.echo(f"{row['decided_at']:%Y-%m-%d %H:%M}  {row['outcome']}{forced}: "
-                       f"challenger {challenger} vs champion v{row['champion_id']}, by "
-                       f"{row['decided_by']}: {row['reason']}")
+    for row in registry.decisions(make_engine()):
+        challenger = f"v{row['challenger_id']}" if row["challenger_id"] else "none"
+        forced = " (forced)" if row["forced"] else ""
+        click.echo(f"{row['decided_at']:%Y-%m-%d %H:%M}  {row['outcome']}{forced}: "
+                   f"challenger {challenger} vs champion v{row['champion_id']}, by "
+                   f"{row['decided_by']}: {row['reason']}")
 
 
 @cli.group("feedback")

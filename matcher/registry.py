@@ -61,7 +61,7 @@ def load(conn: Connection, version_id: int) -> LoadedModel:
     """Load a version, refusing an artifact whose sha256 differs from the registry's."""
     row = conn.execute(sql("registry/artifact.sql"), {"id": version_id}).mappings().one_or_none()
     if row is None:
-        raise MatcherError(f"no model version {version_id} (see: matcher models list)")
+        raise _no_such_version(version_id)
     artifact = bytes(row["artifact"])
     digest = hashlib.sha256(artifact).hexdigest()
     if digest != row["artifact_sha256"]:
@@ -94,7 +94,7 @@ def promote(conn: Connection, version_id: int, reason: str, *, forced: bool = Fa
     conn.execute(sql("registry/lock.sql"))
     status = conn.execute(sql("registry/status.sql"), {"id": version_id}).scalar_one_or_none()
     if status is None:
-        raise MatcherError(f"no model version {version_id} (see: matcher models list)")
+        raise _no_such_version(version_id)
     if status == "champion":
         raise MatcherError(f"model version {version_id} is already the champion")
     previous = conn.execute(sql("registry/promote.sql"), {
@@ -116,22 +116,34 @@ def rollback(conn: Connection, reason: str, by: str | None = None) -> int:
     return previous
 
 
-def versions(engine: Engine) -> list[dict]:
+def _rows(engine: Engine, query: str) -> list[dict]:
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(sql("registry/list.sql")).mappings()]
+        return [dict(r) for r in conn.execute(sql(query)).mappings()]
+
+
+def versions(engine: Engine) -> list[dict]:
+    return _rows(engine, "registry/list.sql")
+
+
+def promotions(engine: Engine) -> list[dict]:
+    return _rows(engine, "registry/promotions.sql")
+
+
+def decisions(engine: Engine) -> list[dict]:
+    """Every ``matcher retrain`` decision, newest first."""
+    return _rows(engine, "registry/decisions.sql")
 
 
 def show(engine: Engine, version_id: int) -> dict:
     with engine.connect() as conn:
         row = conn.execute(sql("registry/show.sql"), {"id": version_id}).mappings().one_or_none()
     if row is None:
-        raise MatcherError(f"no model version {version_id} (see: matcher models list)")
+        raise _no_such_version(version_id)
     return dict(row)
 
 
-def promotions(engine: Engine) -> list[dict]:
-    with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(sql("registry/promotions.sql")).mappings()]
+def _no_such_version(version_id: int) -> MatcherError:
+    return MatcherError(f"no model version {version_id} (see: matcher models list)")
 
 
 def who() -> str:
