@@ -413,10 +413,11 @@ def models_decisions() -> None:
     from matcher.db import make_engine
 
     for row in registry.decisions(make_engine()):
-        challenger = f"v{row['challenger_id']}" if row["challenger_id"] else "none"
+        challenger, champion = (f"v{row[k]}" if row[k] else "none"
+                                for k in ("challenger_id", "champion_id"))
         forced = " (forced)" if row["forced"] else ""
         click.echo(f"{row['decided_at']:%Y-%m-%d %H:%M}  {row['outcome']}{forced}: "
-                   f"challenger {challenger} vs champion v{row['champion_id']}, by "
+                   f"challenger {challenger} vs champion {champion}, by "
                    f"{row['decided_by']}: {row['reason']}")
 
 
