@@ -237,12 +237,24 @@ def _export_features(kind: str, out: Path) -> None:
     click.echo(f"wrote {rows:,} {kind} feature rows to {out}")
 
 
-ALGORITHM_NAMES = ("logistic", "random_forest", "xgboost", "xgboost_ranker")
+ALGORITHM_NAMES = ("logistic", "random_forest", "xgboost", "xgboost_ranker")  # no import:
+# matcher.algorithms loads scikit-learn and XGBoost, too slow for --help (a test checks both)
+
+
+def _algorithm_list(ctx, param, value: str | None) -> list[str] | None:
+    """``--algorithms a,b`` as a list of known names (None when not given)."""
+    if value is None:
+        return None
+    chosen = [a.strip() for a in value.split(",") if a.strip()]
+    unknown = sorted(set(chosen) - set(ALGORITHM_NAMES))
+    if unknown or not chosen:
+        raise click.BadParameter(f"unknown {unknown}; choose from {', '.join(ALGORITHM_NAMES)}")
+    return chosen
 
 
 @cli.command("train")
 @click.option("--algorithms", default=",".join(ALGORITHM_NAMES), show_default=True,
-              help="Comma-separated algorithms to train.")
+              callback=_algorithm_list, help="Comma-separated algorithms to train.")
 @click.option("--holdout", type=click.FloatRange(0.05, 0.5), default=0.2, show_default=True,
               help="Share of labelled pairs, the most recent ones, held out for testing.")
 @click.option("--cv", type=click.IntRange(0), default=0,
@@ -272,15 +284,10 @@ def train_command(algorithms, holdout, cv, oracle_mentees, promote, report_dir) 
     from matcher.runlog import job_run
     from matcher.training import train
 
-    chosen = [a.strip() for a in algorithms.split(",") if a.strip()]
-    unknown = sorted(set(chosen) - set(ALGORITHM_NAMES))
-    if unknown or not chosen:
-        raise click.BadParameter(f"unknown {unknown}; choose from {', '.join(ALGORITHM_NAMES)}",
-                                 param_hint="--algorithms")
     engine = make_engine()
-    parameters = {"algorithms": chosen, "holdout": holdout, "cv": cv, "promote": promote}
+    parameters = {"algorithms": algorithms, "holdout": holdout, "cv": cv, "promote": promote}
     with job_run(engine, "train", parameters) as job:
-        run = train(engine, chosen, holdout_share=holdout, cv=cv, oracle_mentees=oracle_mentees,
+        run = train(engine, algorithms, holdout_share=holdout, cv=cv, oracle_mentees=oracle_mentees,
                     promote=promote, job_run_id=job.id, progress=sys.stderr.isatty())
         folder = report_dir or get_settings().reports_dir / f"train-{job.id}"
         path = report.write(run, folder, f"Training run {job.id}")
@@ -472,7 +479,7 @@ def simulate_feedback_command(seed_value) -> None:
 
 
 @cli.command("retrain")
-@click.option("--algorithms", default=None,
+@click.option("--algorithms", default=None, callback=_algorithm_list,
               help="Comma-separated algorithms for the challenger (default: the champion's); "
                    "with several, the best on the main metric is the challenger.")
 @click.option("--metric", default=None,
@@ -513,21 +520,14 @@ def retrain_command(algorithms, metric, margin, holdout, oracle_mentees, dry_run
     from matcher.runlog import job_run
 
     settings = get_settings()
-    chosen = None
-    if algorithms:
-        chosen = [a.strip() for a in algorithms.split(",") if a.strip()]
-        unknown = sorted(set(chosen) - set(ALGORITHM_NAMES))
-        if unknown or not chosen:
-            raise click.BadParameter(f"unknown {unknown}; choose from "
-                                     f"{', '.join(ALGORITHM_NAMES)}", param_hint="--algorithms")
     policy = RetrainPolicy(metric=metric or settings.retrain_metric,
                            margin=settings.retrain_margin if margin is None else margin,
                            holdout_share=holdout)
     engine = make_engine()
-    parameters = {"algorithms": chosen, "metric": policy.metric, "margin": policy.margin,
+    parameters = {"algorithms": algorithms, "metric": policy.metric, "margin": policy.margin,
                   "holdout": holdout, "dry_run": dry_run, "force": force}
     with job_run(engine, "retrain", parameters) as job:
-        run = retrain(engine, algorithms=chosen, policy=policy, dry_run=dry_run, force=force,
+        run = retrain(engine, algorithms=algorithms, policy=policy, dry_run=dry_run, force=force,
                       oracle_mentees=oracle_mentees, job_run_id=job.id)
         path = None
         if run.evaluations:

@@ -90,3 +90,16 @@ def test_a_database_without_the_schema_gets_one_line_saying_to_upgrade(database_
     assert run_matcher("db", "upgrade", env=env).returncode == 0
     assert "schema revision" not in run_matcher("models", "list", env=env).stderr
     database_factory.drop(url)
+
+
+@pytest.mark.parametrize("command", ["train", "retrain"])
+def test_algorithms_option_names_every_algorithm_and_refuses_unknown_ones(command):
+    from click.testing import CliRunner
+
+    from matcher.algorithms import ALGORITHMS
+    from matcher.cli import ALGORITHM_NAMES, cli
+
+    assert tuple(ALGORITHMS) == ALGORITHM_NAMES
+    result = CliRunner().invoke(cli, [command, "--algorithms", "logistic,svm"])
+    assert result.exit_code == 2
+    assert "unknown ['svm']; choose from logistic, random_forest" in result.output
