@@ -12,7 +12,6 @@ and the seconds of each step.
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import numpy as np
@@ -21,6 +20,7 @@ import sqlalchemy as sa
 from benchmarks.common import parse, scale_parser, scratch_database
 from matcher import evaluation, registry
 from matcher.algorithms import ALGORITHMS
+from matcher.clock import Clock
 from matcher.features import FEATURES, FeatureSession
 from matcher.feedback import simulate
 from matcher.retraining import retrain
@@ -72,16 +72,14 @@ def main() -> None:
               f"{' (trained on shuffled labels)' if args.weak_start else ''}, "
               f"oracle efficiency {efficiency:.4f}")
         for night in range(1, args.nights + 1):
-            seconds = {}
-            start = time.perf_counter()
-            score(engine, ScoreOptions())
-            seconds["score"] = time.perf_counter() - start
-            start = time.perf_counter()
-            answered = simulate(engine)
-            seconds["simulate"] = time.perf_counter() - start
-            start = time.perf_counter()
-            run = retrain(engine)
-            seconds["retrain"] = time.perf_counter() - start
+            seconds: dict[str, float] = {}
+            clock = Clock(seconds)
+            with clock("score"):
+                score(engine, ScoreOptions())
+            with clock("simulate"):
+                answered = simulate(engine)
+            with clock("retrain"):
+                run = retrain(engine)
             version, efficiency = champion_efficiency(engine)
             print(f"night {night}: {answered.rows:,} feedback rows {answered.actions}; "
                   f"{run.outcome}; champion v{version} oracle efficiency {efficiency:.4f}; "
