@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 
 import click
+import psycopg2
+import sqlalchemy.exc
 
-from matcher.errors import MatcherError
+from matcher.errors import ConnectionLost, MatcherError
 from matcher.settings import LOG_LEVELS, get_settings
 
 log = logging.getLogger("matcher")
@@ -98,6 +100,39 @@ def db_status() -> None:
     click.echo(f"revision: {revision or 'none (run: matcher db upgrade)'}")
     for name, kind, rows in table_counts(engine):
         click.echo(f"  {name:<28} {kind:<6} {rows:>10,} rows")
+    if revision == migrations.head_revision():
+        from matcher.runlog import recent_runs
+
+        click.echo("last runs (all: matcher runs):")
+        _print_runs(recent_runs(engine, limit=5))
+
+
+@cli.command("runs")
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True,
+              help="How many runs to show, newest first.")
+@click.option("--job", help="Only runs of this job (score, retrain, train, import, seed, ...).")
+def runs_command(limit: int, job: str | None) -> None:
+    """The run log: the newest runs of every job with their status and error.
+
+    A run shown as 'abandoned' was left running by a process that is gone (killed, or its
+    database session was closed); the next run of any job records it as failed.
+    """
+    from matcher.db import make_engine
+    from matcher.runlog import recent_runs
+
+    rows = recent_runs(make_engine(), limit=limit, job=job)
+    if not rows:
+        click.echo("no runs yet")
+    _print_runs(rows)
+
+
+def _print_runs(rows: list[dict]) -> None:
+    for r in rows:
+        took = (f"{(r['finished_at'] - r['started_at']).total_seconds():.1f} s"
+                if r["finished_at"] else "-")
+        error = f"  {r['error'].splitlines()[0][:160]}" if r["error"] else ""
+        click.echo(f"  run {r['id']:<6} {r['job']:<16} {r['status']:<10} "
+                   f"{r['started_at']:%Y-%m-%d %H:%M:%S}  {took:>9}{error}")
 
 
 @cli.command("seed")
@@ -556,28 +591,30 @@ def retrain_command(algorithms, metric, margin, holdout, oracle_mentees, dry_run
 @click.option("--workers", type=click.IntRange(1, 16), default=2, show_default=True,
               help="Chunks scored at once, each on its own database connection (about the "
                    "number of cores).")
-def score_command(k, max_exposure, chunk_size, workers) -> None:
+@click.option("--allow-shrink", is_flag=True,
+              help="Publish even if the new batch lists fewer than half the mentees of the "
+                   "published one (refused otherwise, as a guard against emptied or "
+                   "truncated data).")
+def score_command(k, max_exposure, chunk_size, workers, allow_shrink) -> None:
     """Nightly job: publish the champion's top-K mentors for every active mentee.
 
     \b
     Only one run at a time (a second one exits with code 75 and writes nothing). Readers of
     the current_recommendations view keep seeing the previous batch until the new one is
-    complete; then it replaces it in one short transaction. If the run dies, the previous
-    batch stays published and the next run cleans up. Keeps the newest
+    complete; then it replaces it in one short transaction, which first checks that this
+    run still holds the score lease (a run that lost its database session never
+    publishes; exit code 76) and that the batch lists at least half the mentees of the
+    published one (else exit code 4, unless --allow-shrink). If the run dies or loses its
+    connection (exit code 74), the previous batch stays published and the next run cleans
+    up. No active mentee or no eligible mentor: exit code 3. Keeps the newest
     MATCHER_KEEP_BATCHES published batches (default 7).
     """
     from matcher.db import make_engine
-    from matcher.runlog import job_run
-    from matcher.scoring import ScoreOptions, run_batch, scoring_lock
+    from matcher.scoring import ScoreOptions, score
 
-    engine = make_engine()
     options = ScoreOptions(k=k, max_exposure=max_exposure, chunk_size=chunk_size, workers=workers,
-                           keep_batches=get_settings().keep_batches)
-    with scoring_lock(engine), job_run(engine, "score", {"k": k, "max_exposure": max_exposure}) \
-            as job:
-        result = run_batch(engine, options, progress=sys.stderr.isatty())
-        job.summary = {"batch_id": result.batch_id, "counts": result.counts,
-                       "timings": result.timings}
+                           keep_batches=get_settings().keep_batches, allow_shrink=allow_shrink)
+    result = score(make_engine(), options, progress=sys.stderr.isatty())
     c = result.counts
     click.echo(f"published batch {result.batch_id} (model v{result.model_version_id}): "
                f"{c['recommendations']:,} recommendations for {c['mentees']:,} mentees, "
@@ -654,6 +691,14 @@ def main() -> None:
     except MatcherError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except (sqlalchemy.exc.DBAPIError, psycopg2.Error) as exc:
+        from matcher.db import is_disconnect
+        from matcher.lease import first_line
+
+        lost = is_disconnect(exc)
+        click.echo(f"error: {'lost the database connection' if lost else 'database error'}: "
+                   f"{first_line(exc)}", err=True)
+        sys.exit(ConnectionLost.exit_code if lost else 1)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)

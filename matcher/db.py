@@ -19,6 +19,11 @@ log = logging.getLogger(__name__)
 
 EMBEDDED_DATABASE = "matcher"
 
+#: TCP keepalives (libpq; ignored on Unix sockets): a connection whose network path died is
+#: noticed after about a minute instead of hanging until the kernel gives up (hours).
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+              "keepalives_count": 3}
+
 
 def embedded_server_url(pgdata: Path, database: str = EMBEDDED_DATABASE) -> str:
     """Start (or reuse) the embedded PostgreSQL in ``pgdata`` and return a psycopg2 URL to it.
@@ -76,7 +81,7 @@ def make_engine(url: str | None = None, *, schema_required: bool = True) -> Engi
     unless ``schema_required`` is false, that its schema is at the newest revision."""
     url = url or database_url()
     try:
-        engine = sa.create_engine(url, pool_pre_ping=True)
+        engine = sa.create_engine(url, pool_pre_ping=True, connect_args=KEEPALIVES)
     except Exception as exc:
         raise ConfigError(f"cannot use database URL: {exc}") from None
     check_connection(engine)
@@ -100,6 +105,25 @@ def check_connection(engine: Engine) -> None:
     except sa.exc.OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise DatabaseUnavailable(f"cannot connect to {describe(engine)}: {reason}") from None
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database connection was lost (terminated backend, closed
+    idle session, server restart, network failure), as opposed to an error in a query."""
+    import psycopg2
+
+    if isinstance(exc, sa.exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        exc = exc.orig or exc
+    if isinstance(exc, psycopg2.InterfaceError):
+        return True
+    if isinstance(exc, psycopg2.OperationalError):
+        code = getattr(exc, "pgcode", None)
+        # 57P01-57P05: admin shutdown, crash shutdown, cannot connect now, database dropped,
+        # idle session timeout; no code: the socket closed under libpq.
+        return code is None or code.startswith("57P") or code.startswith("08")
+    return False
 
 
 @contextmanager

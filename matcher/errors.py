@@ -35,3 +35,42 @@ class NoChampion(MatcherError):
 
 class ArtifactIntegrityError(MatcherError):
     """A stored model artifact does not match the sha256 recorded in the registry."""
+
+
+class ArtifactRefused(MatcherError):
+    """A stored model artifact is in a format that could run code, holds types outside the
+    trusted list, or lacks a valid signature; it is never loaded."""
+
+    exit_code = 77  # EX_NOPERM
+
+
+class ConnectionLost(MatcherError):
+    """The database connection dropped in the middle of a run; the run's work was not
+    published or committed."""
+
+    exit_code = 74  # EX_IOERR
+
+
+class LeaseLost(MatcherError):
+    """An exclusive run lost its lease (its session ended or another run took over); it stops
+    without publishing."""
+
+    exit_code = 76
+
+
+class NothingToScore(MatcherError):
+    """There are no active mentees or no eligible mentors; nothing was published."""
+
+    exit_code = 3
+
+
+class ShrinkRefused(MatcherError):
+    """A new batch would list far fewer mentees than the published one; not published."""
+
+    exit_code = 4
+
+
+class ChampionChanged(MatcherError):
+    """The champion changed while a challenger was being compared with it."""
+
+    exit_code = 75

@@ -6,7 +6,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
 
-from matcher.errors import SchemaNotCurrent
+from matcher.errors import MatcherError, SchemaNotCurrent
 from matcher.settings import ALEMBIC_DIR
 
 
@@ -20,22 +20,44 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    _known(revision)
     command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str) -> None:
+    _known(revision)
     command.downgrade(alembic_config(url), revision)
+
+
+def revisions() -> list[str]:
+    """Every revision this matcher knows, oldest first."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config(""))
+    return [r.revision for r in reversed(list(script.walk_revisions()))]
+
+
+def head_revision() -> str:
+    return revisions()[-1]
+
+
+def _known(revision: str) -> None:
+    """:class:`MatcherError` naming the known revisions unless ``revision`` is one of them
+    (or head/base)."""
+    known = revisions()
+    relative = revision[:1] in "+-" and revision[1:].isdigit()  # alembic's -1, +2
+    if revision not in ("head", "base", *known) and not relative:
+        raise MatcherError(f"unknown schema revision {revision!r}; this matcher knows "
+                           f"{', '.join(known)} (and 'head', 'base')")
 
 
 def require_current(engine: Engine) -> None:
     """Raise :class:`SchemaNotCurrent`, saying what to run, unless ``engine``'s database is
     at this matcher's newest revision."""
-    from alembic.script import ScriptDirectory
-
     from matcher.db import describe
 
     current = current_revision(engine)
-    head = ScriptDirectory.from_config(alembic_config("")).get_current_head()
+    head = head_revision()
     if current == head:
         return
     where = describe(engine)

@@ -1,5 +1,11 @@
 """The run log: one ``job_runs`` row per CLI job, written outside the job's own transaction
-so that a failed job is recorded even when its work was rolled back."""
+so that a failed job is recorded even when its work was rolled back.
+
+Each run keeps a database session of its own for its whole life (:class:`matcher.lease.Session`)
+and records that session's backend pid: a run whose process was killed leaves a row that is
+recognisably dead, and the next run of any job marks it failed ('abandoned'). Exclusive jobs
+(``score``, ``retrain``) take their lease through that session before anything else.
+"""
 
 from __future__ import annotations
 
@@ -11,36 +17,100 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
-from matcher.db import sql
+from matcher.db import is_disconnect, sql
+from matcher.errors import ConnectionLost
+from matcher.lease import Session, first_line
 
 log = logging.getLogger(__name__)
+
+#: Jobs of which only one run may be in progress at a time.
+EXCLUSIVE_JOBS = ("score", "retrain")
 
 
 @dataclass
 class JobRun:
     id: int
+    job: str
+    session: Session
     summary: dict = field(default_factory=dict)
+    #: What the run is doing now, named in the one-line error if the connection drops.
+    stage: str = "starting"
+
+    @property
+    def token(self) -> int | None:
+        """The lease token of an exclusive job."""
+        return self.session.token
+
+    def check(self) -> None:
+        """Stop (:class:`matcher.errors.LeaseLost`) if the run's session or lease is lost."""
+        self.session.check()
 
 
 @contextmanager
 def job_run(engine: Engine, job: str, parameters: dict) -> Iterator[JobRun]:
-    """Record ``job`` as running; on exit mark it succeeded (with ``run.summary``) or failed."""
-    with engine.begin() as conn:
-        run_id = conn.execute(sql("runlog/start.sql"),
-                              {"job": job, "parameters": json.dumps(parameters)}).scalar_one()
-    run = JobRun(run_id)
+    """Record ``job`` as running; on exit mark it succeeded (with ``run.summary``) or failed.
+
+    Exclusive jobs first take their lease (:class:`matcher.errors.LockBusy` if another run
+    holds it; nothing is written then). Runs left 'running' by dead processes are marked
+    failed on the way in. A lost connection anywhere in the run becomes one
+    :class:`ConnectionLost` naming the job, ``run.stage`` and the cause.
+    """
+    session = Session(engine, job)
+    try:
+        if job in EXCLUSIVE_JOBS:
+            session.acquire()
+        for run_id, dead_job in session.execute(sql("runlog/abandon_dead.sql")).all():
+            log.warning("run %d (%s) was left running by a process that is gone; marked it "
+                        "failed (abandoned)", run_id, dead_job)
+        run_id = session.execute(sql("runlog/start.sql"), {
+            "job": job, "parameters": json.dumps(parameters, default=str),
+            "lease_token": session.token}).scalar_one()
+    except BaseException:
+        session.release()
+        raise
+    run = JobRun(run_id, job, session)
     log.info("%s run %d started", job, run_id)
     try:
         yield run
     except BaseException as exc:
-        with engine.begin() as conn:
-            conn.execute(sql("runlog/finish.sql"), {"id": run_id, "status": "failed",
-                                                    "summary": json.dumps(run.summary),
-                                                    "error": str(exc)[:2000] or type(exc).__name__})
+        if is_disconnect(exc):
+            lost = ConnectionLost(
+                f"{job} run {run_id}: lost the database connection while {run.stage} "
+                f"({first_line(exc)}); nothing of this run took effect (the previous results "
+                "stay in place) and the next run starts clean")
+            _finish(engine, run, "failed", str(lost))
+            raise lost from None
+        _finish(engine, run, "failed", str(exc)[:2000] or type(exc).__name__)
         log.info("%s run %d failed", job, run_id)
         raise
-    with engine.begin() as conn:
-        conn.execute(sql("runlog/finish.sql"), {"id": run_id, "status": "succeeded",
-                                                "summary": json.dumps(run.summary, default=str),
-                                                "error": None})
-    log.info("%s run %d succeeded", job, run_id)
+    else:
+        _finish(engine, run, "succeeded", None)
+        log.info("%s run %d succeeded", job, run_id)
+    finally:
+        session.release()
+
+
+def _finish(engine: Engine, run: JobRun, status: str, error: str | None) -> None:
+    """Record the outcome on the run's session, or on a new connection if that one is gone.
+    Never raises: if the database cannot be reached at all, the row stays 'running' and the
+    next run marks it failed (its session is gone)."""
+    parameters = {"id": run.id, "status": status, "error": error,
+                  "summary": json.dumps(run.summary, default=str)}
+    try:
+        run.session.execute(sql("runlog/finish.sql"), parameters)
+        return
+    except Exception:  # noqa: BLE001 - fall back to a fresh connection below
+        pass
+    try:
+        with engine.begin() as conn:
+            conn.execute(sql("runlog/finish.sql"), parameters)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("could not record %s run %d as %s (%s); the next run will mark it failed",
+                    run.job, run.id, status, first_line(exc))
+
+
+def recent_runs(engine: Engine, limit: int = 10, job: str | None = None) -> list[dict]:
+    """The newest runs, a run left 'running' by a dead process shown as 'abandoned'."""
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(sql("runlog/recent.sql"),
+                                              {"limit": limit, "job": job}).mappings()]

@@ -126,6 +126,10 @@ job_runs = sa.Table(
     sa.Column("parameters", JSONB, nullable=False, server_default="{}"),
     sa.Column("summary", JSONB, nullable=False, server_default="{}"),
     sa.Column("error", sa.Text),
+    # Revision 0004: the backend of the run's own session (alive while the run is) and the
+    # lease token an exclusive job held.
+    sa.Column("backend_pid", sa.Integer),
+    sa.Column("lease_token", sa.BigInteger),
     sa.CheckConstraint(_in("status", JOB_STATUSES), name="ck_job_runs_status"),
     sa.Index("ix_job_runs_job_started", "job", "started_at"),
 )
@@ -148,6 +152,8 @@ model_versions = sa.Table(
     sa.Column("job_run_id", sa.BigInteger, sa.ForeignKey("job_runs.id", ondelete="SET NULL")),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
               server_default=sa.func.now()),
+    # Revision 0004: HMAC-SHA256 by a key kept outside the database (MATCHER_MODEL_KEY).
+    sa.Column("artifact_signature", sa.Text),
     sa.CheckConstraint(_in("status", MODEL_STATUSES), name="ck_model_versions_status"),
     sa.CheckConstraint("artifact_sha256 ~ '^[0-9a-f]{64}$'", name="ck_model_versions_sha256"),
     # At most one champion at a time.
@@ -193,6 +199,20 @@ model_decisions = sa.Table(
     sa.CheckConstraint(_in("outcome", DECISION_OUTCOMES), name="ck_model_decisions_outcome"),
     comment="One row per matcher retrain: challenger vs champion on the same holdout, "
             "the decision and why.",
+)
+
+# Revision 0004: exclusive jobs (score, retrain) and their fencing tokens.
+job_leases = sa.Table(
+    "job_leases",
+    metadata,
+    sa.Column("job", sa.Text, primary_key=True),
+    sa.Column("token", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("holder_pid", sa.Integer),
+    sa.Column("holder", sa.Text),
+    sa.Column("acquired_at", sa.DateTime(timezone=True)),
+    sa.Column("released_at", sa.DateTime(timezone=True)),
+    comment="One row per exclusive job (score, retrain): held while holder_pid is a live "
+            "backend; token grows on every acquisition and fences late writers.",
 )
 
 recommendation_batches = sa.Table(

@@ -2,9 +2,10 @@
 
 One run:
 
-1. takes the scoring advisory lock on a connection of its own (a second run exits with
-   :class:`LockBusy`, writing nothing); batches a dead run left 'building' are marked
-   failed and their rows dropped;
+1. takes the score lease through the run's own session (:mod:`matcher.lease`; a second run
+   exits with :class:`~matcher.errors.LockBusy`, writing nothing); batches a dead run left
+   'building' are marked failed and their rows dropped; with no active mentee or no
+   eligible mentor it stops (:class:`~matcher.errors.NothingToScore`);
 2. loads the champion (sha256 verified) and records a 'building' batch;
 3. for chunks of active mentees: candidates (:mod:`matcher.candidates`), features in SQL,
    scores from the model, keeping each mentee's best few; ``workers`` chunks at a time,
@@ -13,10 +14,12 @@ One run:
 4. picks K per mentee (optionally capping each mentor's exposure), explains each pick with
    the model's top signed feature contributions;
 5. writes the rows with COPY (invisible: readers see only the published batch), then
-   publishes by moving the ``published_batch`` pointer in one short transaction, and prunes
-   old batches.
+   publishes by moving the ``published_batch`` pointer in one short transaction that first
+   checks the lease is still this run's (fencing: a run that lost it never publishes) and
+   that the batch lists at least half as many mentees as the published one, and prunes old
+   batches.
 
-A failure or a kill at any point leaves the previous batch published.
+A failure, a lost connection or a kill at any point leaves the previous batch published.
 """
 
 from __future__ import annotations
@@ -37,17 +40,16 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
-from matcher import evaluation, registry
+from matcher import evaluation, lease, registry
 from matcher.clock import Clock
 from matcher.db import sql
-from matcher.errors import LockBusy, MatcherError
+from matcher.errors import NothingToScore, ShrinkRefused
 from matcher.features import MAX_CANDIDATES, FeatureSession, active_mentee_ids
 from matcher.loader import copy_frame
+from matcher.runlog import JobRun, job_run
 
 log = logging.getLogger(__name__)
 
-#: pg_advisory_lock key of the scoring job ('matcher' in ASCII).
-LOCK_KEY = 0x6D617463686572
 #: Explanations list this many features, largest absolute contribution first.
 EXPLAINED_FEATURES = 3
 #: With --max-exposure, each mentee's best K x POOL_FACTOR candidates stay in the running.
@@ -64,6 +66,13 @@ class ScoreOptions:
     #: Chunks scored at once, each on its own connection (PostgreSQL builds one chunk's
     #: features while Python predicts another's).
     workers: int = 2
+    #: Publish even if the batch lists fewer than half the mentees of the published one.
+    allow_shrink: bool = False
+
+    def parameters(self) -> dict:
+        """What the run log and the batch record about this run."""
+        return {"k": self.k, "max_exposure": self.max_exposure,
+                "max_candidates": self.max_candidates, "allow_shrink": self.allow_shrink}
 
 
 @dataclass
@@ -74,65 +83,64 @@ class BatchResult:
     timings: dict = field(default_factory=dict)
 
 
-@contextmanager
-def scoring_lock(engine: Engine) -> Iterator[None]:
-    """Hold the scoring advisory lock for the duration; :class:`LockBusy` if taken."""
-    with engine.connect() as conn:
-        got = conn.execute(sql("scoring/try_lock.sql"), {"key": LOCK_KEY}).scalar_one()
-        conn.commit()
-        if not got:
-            raise LockBusy("another `matcher score` run is in progress; nothing was written "
-                           "(try again when it has finished)")
-        try:
-            yield
-        finally:
-            conn.execute(sql("scoring/unlock.sql"), {"key": LOCK_KEY})
-            conn.commit()
-
-
 def score(engine: Engine, options: ScoreOptions, progress: bool = False) -> BatchResult:
-    """Take the scoring lock and run one batch."""
-    with scoring_lock(engine):
-        return run_batch(engine, options, progress)
+    """Take the score lease (:class:`LockBusy` if another run holds it) and run one batch,
+    recorded in the run log."""
+    with job_run(engine, "score", options.parameters()) as job:
+        result = run_batch(engine, options, job, progress)
+        job.summary = {"batch_id": result.batch_id, "counts": result.counts,
+                       "timings": result.timings}
+    return result
 
 
-def run_batch(engine: Engine, options: ScoreOptions, progress: bool = False) -> BatchResult:
-    """One batch; the caller holds :func:`scoring_lock`."""
+def run_batch(engine: Engine, options: ScoreOptions, job: JobRun,
+              progress: bool = False) -> BatchResult:
+    """One batch; ``job`` holds the score lease."""
     timings: dict[str, float] = {}
+    job.stage = "cleaning up after dead runs"
     with engine.begin() as conn:
         conn.execute(sql("scoring/abandon_unfinished.sql"))
+    job.stage = "loading the champion"
     with engine.begin() as conn:
         champion = registry.load_champion(conn)
         mentees = active_mentee_ids(conn)
-        if not mentees:
-            raise MatcherError("there are no active mentees to score")
+        eligible = len(conn.execute(sql("scoring/free_capacity.sql")).all())
+        if not mentees or not eligible:
+            raise NothingToScore(
+                f"nothing to score: {len(mentees):,} active mentees and {eligible:,} eligible "
+                "mentors (active, with a free seat); nothing was published and the previous "
+                "batch, if any, stays served")
         batch_id = conn.execute(sql("scoring/start_batch.sql"), {
             "model_version_id": champion.version_id,
-            "parameters": json.dumps({"k": options.k, "max_exposure": options.max_exposure,
-                                      "max_candidates": options.max_candidates})},
-        ).scalar_one()
+            "parameters": json.dumps(options.parameters())}).scalar_one()
     log.info("batch %d: scoring %d active mentees with model v%d (%s)", batch_id,
              len(mentees), champion.version_id, champion.algorithm)
     try:
         result = _build_and_publish(engine, batch_id, champion, mentees, options, timings,
-                                    progress)
+                                    job, progress)
     except BaseException as exc:
-        with engine.begin() as conn:
-            conn.execute(sql("scoring/fail_batch.sql"),
-                         {"batch_id": batch_id, "error": str(exc)[:2000] or repr(exc)})
+        try:
+            with engine.begin() as conn:
+                conn.execute(sql("scoring/fail_batch.sql"),
+                             {"batch_id": batch_id, "error": str(exc)[:2000] or repr(exc)})
+        except Exception:  # noqa: BLE001 - the next run marks it failed; keep the real cause
+            log.debug("batch %d: could not mark it failed now; the next run will", batch_id)
         raise
     return result
 
 
-def _build_and_publish(engine, batch_id, champion, mentees, options, timings, progress):
+def _build_and_publish(engine, batch_id, champion, mentees, options, timings, job, progress):
     model = champion.model
     as_of = datetime.now(UTC)
     pool_size = options.k * (POOL_FACTOR if options.max_exposure else 1)
     clock = Clock(timings)
 
     def score_chunk(session: FeatureSession, chunk: list[int]) -> tuple[pd.DataFrame, int]:
+        job.check()  # a run that lost its session stops here, early
         with clock("candidates_and_features"):
             frame = session.candidate_frame(chunk, as_of, max_candidates=options.max_candidates)
+        if frame.empty:  # every eligible mentor already paired with these mentees
+            return frame.assign(score=[])[["mentee_id", "mentor_id", "score"]], 0
         with clock("predict"):
             X = evaluation.matrix(frame, model.features)
             frame = frame[["mentee_id", "mentor_id"]].assign(score=model.predict(X))
@@ -145,6 +153,7 @@ def _build_and_publish(engine, batch_id, champion, mentees, options, timings, pr
     chunks = [mentees[i:i + options.chunk_size] for i in range(0, len(mentees),
                                                                options.chunk_size)]
     started = time.perf_counter()
+    job.stage = "scoring chunks (candidates, features, predictions)"
     with shared_snapshot(engine) as (conn, snapshot), \
             ThreadPoolExecutor(options.workers) as executor:
         sessions = _SnapshotSessions(engine, snapshot)
@@ -173,6 +182,12 @@ def _build_and_publish(engine, batch_id, champion, mentees, options, timings, pr
             copy_frame(conn, "recommendations", part[
                 ["batch_id", "mentee_id", "rank", "mentor_id", "score", "explanation"]])
 
+    if chosen.empty:
+        raise NothingToScore("nothing to publish: no active mentee has a candidate mentor they "
+                             "have not already asked; the previous batch, if any, stays "
+                             "served")
+    job.check()
+    job.stage = "explaining and writing the batch"
     started = time.perf_counter()
     parts = np.array_split(np.arange(len(chosen)), options.workers)
     with ThreadPoolExecutor(options.workers) as executor:
@@ -185,14 +200,31 @@ def _build_and_publish(engine, batch_id, champion, mentees, options, timings, pr
               "mentees_short_of_k": int((per_mentee < options.k).sum()) + without_any,
               "mentees_without_any": without_any,
               **exposure}
+    job.stage = "publishing"
     with clock("publish"), engine.begin() as conn:
+        lease.verify(conn, "score", job.token)
+        _refuse_to_shrink(conn, len(per_mentee), options.allow_shrink)
         conn.execute(sql("scoring/publish.sql"), {
             "batch_id": batch_id, "counts": json.dumps(counts),
             "timings": json.dumps({k: round(v, 3) for k, v in timings.items()})})
+    job.stage = "pruning old batches"
     with engine.begin() as conn:
         conn.execute(sql("scoring/prune.sql"), {"keep": options.keep_batches})
     log.info("batch %d published: %s", batch_id, counts)
     return BatchResult(batch_id, champion.version_id, counts, timings)
+
+
+def _refuse_to_shrink(conn: Connection, listed: int, allow_shrink: bool) -> None:
+    """:class:`ShrinkRefused` if the new batch lists fewer than half the mentees the
+    published one lists (an emptied table, a broken import, a truncated run), unless
+    ``allow_shrink``."""
+    current, published = conn.execute(sql("scoring/published_mentees.sql")).one()
+    if published is None or allow_shrink or listed * 2 >= current:
+        return
+    raise ShrinkRefused(
+        f"the new batch lists {listed:,} mentees, fewer than half of the {current:,} in the "
+        f"published batch {published}; it was not published (the previous batch stays "
+        "served). If the programme really shrank, run `matcher score --allow-shrink`")
 
 
 @contextmanager
