@@ -3,18 +3,18 @@
 Every algorithm fits on a feature matrix (columns = :data:`matcher.features.FEATURES`) with
 binary labels and mentee groups, scores pairs (higher = better match), reports feature
 importances and per-pair signed contributions (for explanations), and turns itself into
-bytes and back. XGBoost models are stored in XGBoost's own UBJSON format; scikit-learn
-models with joblib (the registry verifies their sha256 before loading them).
+bytes and back. Nothing executable is ever stored: XGBoost models are kept in XGBoost's own
+UBJSON format (trees as data), scikit-learn pipelines in skops' format, loaded only when
+every type in the file is on :data:`TRUSTED_SKLEARN_TYPES` (pickle and joblib can run any
+code while loading, so they are never used).
 
 Hyper-parameters live in :data:`PARAMETERS`, the one place to change them.
 """
 
 from __future__ import annotations
 
-import io
 from typing import ClassVar
 
-import joblib
 import numpy as np
 import pandas as pd
 import xgboost as xgb
@@ -24,6 +24,12 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+
+from matcher.errors import ArtifactRefused, NotFitted
+
+#: The only types a stored scikit-learn model may contain beyond those skops trusts by
+#: default (scikit-learn estimators, numpy arrays and scalars, built-in containers).
+TRUSTED_SKLEARN_TYPES = ("numpy.dtype", "sklearn.tree._tree.Tree")
 
 #: Default hyper-parameters per algorithm.
 PARAMETERS: dict[str, dict] = {
@@ -61,6 +67,11 @@ class Algorithm:
     def predict(self, X: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def _require_fitted(self, attribute: str) -> None:
+        if not hasattr(self, attribute):
+            raise NotFitted(f"{self.name} model is not fitted: call fit() first, or load a "
+                            "trained version from the registry")
+
     def importances(self) -> dict[str, float]:
         """Global importance per feature, summing to 1."""
         raise NotImplementedError
@@ -84,7 +95,9 @@ def _normalised(values: np.ndarray, features: list[str]) -> dict[str, float]:
 
 
 class _SklearnAlgorithm(Algorithm):
-    artifact_format = "joblib"
+    artifact_format = "skops"
+    #: The pipeline's steps, in order: a stored artifact must have exactly these.
+    steps: ClassVar[tuple[type, ...]]
 
     def _estimator(self):
         raise NotImplementedError
@@ -97,20 +110,43 @@ class _SklearnAlgorithm(Algorithm):
         return self
 
     def predict(self, X):
+        self._require_fitted("pipeline")
         return self.pipeline.predict_proba(X)[:, 1]
 
     def _prepared(self, X):
+        self._require_fitted("pipeline")
         return self.pipeline[:-1].transform(X)
 
     def to_bytes(self) -> bytes:
-        buffer = io.BytesIO()
-        joblib.dump(self.pipeline, buffer)
-        return buffer.getvalue()
+        import skops.io
+
+        self._require_fitted("pipeline")
+        return skops.io.dumps(self.pipeline)
 
     @classmethod
     def from_bytes(cls, data, features, parameters):
+        """Rebuild the pipeline from skops' format; :class:`ArtifactRefused` if the file holds
+        any type outside the trusted ones (nothing is constructed then) or is not the
+        pipeline this algorithm writes."""
+        import skops.io
+        from sklearn.pipeline import Pipeline
+
+        try:
+            untrusted = skops.io.get_untrusted_types(data=data)
+        except Exception as exc:  # noqa: BLE001 - not a skops file at all
+            raise ArtifactRefused(f"not a readable skops artifact ({exc})") from None
+        refused = sorted(set(untrusted) - set(TRUSTED_SKLEARN_TYPES))
+        if refused:
+            raise ArtifactRefused(f"the artifact contains types matcher does not trust: "
+                                  f"{', '.join(refused)}; it was not loaded")
+        pipeline = skops.io.loads(data, trusted=list(TRUSTED_SKLEARN_TYPES))
+        shape = (tuple(type(step) for _, step in pipeline.steps)
+                 if isinstance(pipeline, Pipeline) else type(pipeline))
+        if shape != cls.steps:
+            raise ArtifactRefused(f"the artifact is not a {cls.name} pipeline "
+                                  f"({shape}); it was not loaded")
         model = cls(features, parameters)
-        model.pipeline = joblib.load(io.BytesIO(data))  # sha256 checked by the registry
+        model.pipeline = pipeline
         return model
 
 
@@ -118,6 +154,7 @@ class LogisticModel(_SklearnAlgorithm):
     """Logistic regression on standardised features (missing values: median)."""
 
     name = "logistic"
+    steps = (SimpleImputer, StandardScaler, LogisticRegression)
 
     def _estimator(self):
         return StandardScaler(), LogisticRegression(**self.parameters)
@@ -134,6 +171,7 @@ class RandomForestModel(_SklearnAlgorithm):
     """Random forest (missing values: median)."""
 
     name = "random_forest"
+    steps = (SimpleImputer, RandomForestClassifier)
 
     def _estimator(self):
         return (RandomForestClassifier(**self.parameters),)
@@ -179,6 +217,7 @@ class _XGBoostAlgorithm(Algorithm):
         return self
 
     def predict(self, X):
+        self._require_fitted("booster")
         return self.booster.inplace_predict(np.ascontiguousarray(X, dtype=np.float32))
 
     def importances(self):
@@ -190,17 +229,24 @@ class _XGBoostAlgorithm(Algorithm):
         minus the bias. Saabas path attribution (XGBoost's ``approx_contribs``), because exact
         TreeSHAP costs far more per row on the nightly run's explained rows (no benchmark
         here prints the two side by side)."""
+        self._require_fitted("booster")
         matrix = xgb.DMatrix(np.asarray(X, dtype=np.float32), feature_names=self.features)
         return self.booster.predict(matrix, pred_contribs=True, approx_contribs=True)[:, :-1]
 
     def to_bytes(self) -> bytes:
+        self._require_fitted("booster")
         return bytes(self.booster.save_raw("ubj"))
 
     @classmethod
     def from_bytes(cls, data, features, parameters):
+        """XGBoost's UBJSON model: trees and parameters as data, parsed by XGBoost."""
         model = cls(features, parameters)
         model.booster = xgb.Booster()
-        model.booster.load_model(bytearray(data))
+        try:
+            model.booster.load_model(bytearray(data))
+        except xgb.core.XGBoostError as exc:
+            raise ArtifactRefused(f"not a readable XGBoost model ({str(exc).splitlines()[0]})"
+                                  ) from None
         return model
 
 

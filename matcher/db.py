@@ -156,17 +156,30 @@ def sql(name: str) -> sa.TextClause:
 
 def grant_reader(engine: Engine, role: str, create: bool = False) -> None:
     """Grant ``role`` SELECT on the current_recommendations view only (identifiers quoted by
-    psycopg2; a role name cannot be a bound parameter)."""
+    psycopg2; a role name cannot be a bound parameter).
+
+    Also takes from PUBLIC (so from ``role``) what every role has by default on this
+    database and could use against the nightly job: creating temporary tables and creating
+    objects in schema public. matcher's own role keeps both, granted explicitly. Readers
+    still can connect, read the view and call ordinary functions; they cannot take the
+    score or retrain lease (that needs UPDATE on job_leases), read any table, or write.
+    """
     from psycopg2 import sql as pgsql
 
     with engine.begin() as conn:
-        statements = ["GRANT USAGE ON SCHEMA public TO {}",
-                      "GRANT SELECT ON current_recommendations TO {}"]
+        statements = ["GRANT USAGE ON SCHEMA public TO {role}",
+                      "GRANT SELECT ON current_recommendations TO {role}",
+                      "GRANT TEMPORARY ON DATABASE {database} TO {me}",
+                      "GRANT CREATE ON SCHEMA public TO {me}",
+                      "REVOKE TEMPORARY ON DATABASE {database} FROM PUBLIC",
+                      "REVOKE CREATE ON SCHEMA public FROM PUBLIC"]
         if not conn.execute(sql("db/role_exists.sql"), {"role": role}).scalar_one():
             if not create:
                 raise ConfigError(f"role {role!r} does not exist (add --create to create it)")
-            statements.insert(0, "CREATE ROLE {} NOLOGIN")
+            statements.insert(0, "CREATE ROLE {role} NOLOGIN")
+        database, me = conn.execute(sql("db/identity.sql")).one()
+        names = {"role": pgsql.Identifier(role), "database": pgsql.Identifier(database),
+                 "me": pgsql.Identifier(me)}
         driver = conn.connection.driver_connection
         for statement in statements:
-            conn.exec_driver_sql(pgsql.SQL(statement).format(pgsql.Identifier(role))
-                                 .as_string(driver))
+            conn.exec_driver_sql(pgsql.SQL(statement).format(**names).as_string(driver))

@@ -74,3 +74,7 @@ class ChampionChanged(MatcherError):
     """The champion changed while a challenger was being compared with it."""
 
     exit_code = 75
+
+
+class NotFitted(MatcherError):
+    """A model was asked to predict or explain before it was fitted or loaded."""

@@ -188,6 +188,22 @@ def main_metric(oracle: OracleSample | None) -> str:
     return "oracle_efficiency" if oracle is not None else "ndcg@10"
 
 
+#: What decides between models when the main metric is undefined on a holdout (e.g. NDCG@10
+#: when no mentee has two held-out pairs), in order of preference.
+FALLBACK_METRICS = ("ndcg@10", "roc_auc", "pr_auc")
+
+
+def decisive_metric(preferred: str, evaluations: list[Evaluation]) -> str | None:
+    """``preferred`` if every one of ``evaluations`` has a finite value of it, else the first
+    of :data:`FALLBACK_METRICS` that does; ``None`` if none does (then nothing may be
+    promoted: a decision on an undefined metric is no decision)."""
+    for metric in dict.fromkeys((preferred, *FALLBACK_METRICS)):
+        if evaluations and all(np.isfinite(e.metrics.get(metric, float("nan")))
+                               for e in evaluations):
+            return metric
+    return None
+
+
 def cross_validate(algorithm: type[Algorithm], parameters: dict, train: pd.DataFrame,
                    folds: int) -> dict[str, float]:
     """Grouped k-fold by mentee on the training pairs: mean and std of ROC-AUC and NDCG@10."""

@@ -23,6 +23,7 @@ dead network path.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -118,10 +119,8 @@ class Session:
         except Exception as exc:  # noqa: BLE001
             log.debug("%s: releasing the lease failed (%s); it is free once the session "
                       "is gone", self.job, first_line(exc))
-        try:
+        with contextlib.suppress(Exception):
             self.conn.close()
-        except Exception:  # noqa: BLE001
-            pass
 
 
 def verify(conn: Connection, job: str, token: int) -> None:

@@ -28,8 +28,9 @@ def classification(y: np.ndarray, score: np.ndarray, probabilistic: bool) -> dic
     PR-AUC are reported.
     """
     y = np.asarray(y, dtype=int)
-    out = {"roc_auc": float(skm.roc_auc_score(y, score)),
-           "pr_auc": float(skm.average_precision_score(y, score))}
+    both = len(np.unique(y)) == 2  # with one label value, the AUCs are undefined
+    out = {"roc_auc": float(skm.roc_auc_score(y, score)) if both else float("nan"),
+           "pr_auc": float(skm.average_precision_score(y, score)) if both else float("nan")}
     if probabilistic:
         p = np.clip(np.asarray(score, dtype=float), 1e-6, 1 - 1e-6)
         predicted = (p >= 0.5).astype(int)

@@ -5,35 +5,50 @@ machine that can reach the database can load the champion, backups of the databa
 the models, and a version row can never point at a file that was moved or deleted. Models are
 a few hundred kB to a few MB, well within what PostgreSQL stores comfortably.
 
-Every artifact's sha256 is recorded at registration and checked before loading; a mismatch
-raises :class:`ArtifactIntegrityError` and nothing is unpickled.
+Loading a model never runs code taken from the database. Before anything is decoded:
+
+1. the artifact's sha256 must match the registry's (catches corruption);
+2. with a signing key configured (``MATCHER_MODEL_KEY`` / ``MATCHER_MODEL_KEY_FILE``, kept
+   outside the database), its HMAC-SHA256 signature must be valid (catches tampering by
+   anyone who can write ``model_versions`` but does not have the key);
+3. its format must be one matcher writes for the algorithm: XGBoost's UBJSON or skops with
+   only trusted types (:mod:`matcher.algorithms`). Pickle-based formats (``joblib``, written
+   by matcher before revision 0004) are refused: unpickling runs whatever the bytes say.
 """
 
 from __future__ import annotations
 
 import getpass
 import hashlib
+import hmac
 import json
 import logging
 import platform
 from dataclasses import dataclass
 
-import joblib
 import sklearn
+import skops
 import xgboost
 from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 
 from matcher.algorithms import ALGORITHMS, Algorithm
 from matcher.db import sql
-from matcher.errors import ArtifactIntegrityError, MatcherError, NoChampion
+from matcher.errors import (
+    ArtifactIntegrityError,
+    ArtifactRefused,
+    ChampionChanged,
+    MatcherError,
+    NoChampion,
+)
+from matcher.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 
 def library_versions() -> dict[str, str]:
     return {"python": platform.python_version(), "xgboost": xgboost.__version__,
-            "scikit-learn": sklearn.__version__, "joblib": joblib.__version__}
+            "scikit-learn": sklearn.__version__, "skops": skops.__version__}
 
 
 @dataclass
@@ -47,14 +62,25 @@ def register(conn: Connection, model: Algorithm, *, training_window: dict, row_c
              metrics: dict, job_run_id: int | None = None) -> int:
     """Store ``model`` as a candidate version and return its id."""
     artifact = model.to_bytes()
+    digest = hashlib.sha256(artifact).hexdigest()
+    key = get_settings().model_key
     return conn.execute(sql("registry/insert.sql"), {
         "algorithm": model.name, "parameters": json.dumps(model.parameters),
         "features": model.features, "training_window": json.dumps(training_window, default=str),
         "row_counts": json.dumps(row_counts), "metrics": json.dumps(metrics),
         "library_versions": json.dumps(library_versions()),
         "artifact_format": model.artifact_format, "artifact": artifact,
-        "artifact_sha256": hashlib.sha256(artifact).hexdigest(), "job_run_id": job_run_id,
+        "artifact_sha256": digest, "job_run_id": job_run_id,
+        "artifact_signature": key and signature(key, model.name, model.artifact_format, digest,
+                                                model.features),
     }).scalar_one()
+
+
+def signature(key: bytes, algorithm: str, artifact_format: str, sha256: str,
+              features: list[str]) -> str:
+    """HMAC-SHA256 of what decides how an artifact is loaded and what it computes."""
+    message = json.dumps([algorithm, artifact_format, sha256, list(features)]).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def load(conn: Connection, version_id: int) -> LoadedModel:
@@ -68,11 +94,29 @@ def load(conn: Connection, version_id: int) -> LoadedModel:
         raise ArtifactIntegrityError(
             f"model version {version_id}: artifact sha256 {digest[:12]}... does not match the "
             f"registry's {row['artifact_sha256'][:12]}...; refusing to load it")
+    key = get_settings().model_key
+    if key is not None:
+        expected = signature(key, row["algorithm"], row["artifact_format"], digest,
+                             list(row["features"]))
+        if not hmac.compare_digest(row["artifact_signature"] or "", expected):
+            raise ArtifactRefused(
+                f"model version {version_id}: artifact signature is "
+                f"{'missing' if not row['artifact_signature'] else 'not valid'} for the key in "
+                "MATCHER_MODEL_KEY; refusing to load it (a version registered without the key, "
+                "or written by someone without it: retrain, or `matcher models promote` a "
+                "signed version)")
     cls = ALGORITHMS.get(row["algorithm"])
     if cls is None or cls.artifact_format != row["artifact_format"]:
-        raise MatcherError(f"model version {version_id}: unknown algorithm/format "
-                           f"{row['algorithm']}/{row['artifact_format']}")
-    model = cls.from_bytes(artifact, list(row["features"]), row["parameters"])
+        unsafe = row["artifact_format"] in ("joblib", "pickle")
+        raise ArtifactRefused(
+            f"model version {version_id}: refusing to load a {row['algorithm']!r} artifact "
+            f"in format {row['artifact_format']!r}"
+            + ("; pickle-based formats can run code when loaded, so matcher never loads them "
+               "(retrain to store the model as data: matcher train)" if unsafe else ""))
+    try:
+        model = cls.from_bytes(artifact, list(row["features"]), row["parameters"])
+    except ArtifactRefused as exc:
+        raise ArtifactRefused(f"model version {version_id}: {exc}") from None
     return LoadedModel(version_id, row["algorithm"], model)
 
 
@@ -87,11 +131,25 @@ def load_champion(conn: Connection) -> LoadedModel:
     return load(conn, version)
 
 
+_ANY = object()
+
+
 def promote(conn: Connection, version_id: int, reason: str, *, forced: bool = False,
-            by: str | None = None) -> int | None:
+            by: str | None = None, expected_champion: int | None | object = _ANY) -> int | None:
     """Make ``version_id`` the champion (retiring the current one) and log it; returns the
-    previous champion's id. Call inside a transaction."""
+    previous champion's id. Call inside a transaction.
+
+    With ``expected_champion`` (compare and swap): promote only if the champion is still that
+    version (``None``: still no champion), else :class:`ChampionChanged` and nothing changes.
+    A challenger judged against one champion never replaces another."""
     conn.execute(sql("registry/lock.sql"))
+    if expected_champion is not _ANY:
+        current = champion_id(conn)
+        if current != expected_champion:
+            raise ChampionChanged(
+                f"the champion changed from {_name(expected_champion)} to {_name(current)} "
+                f"while v{version_id} was being compared with it; v{version_id} was not "
+                "promoted (run again to compare it with the new champion)")
     status = conn.execute(sql("registry/status.sql"), {"id": version_id}).scalar_one_or_none()
     if status is None:
         raise _no_such_version(version_id)
@@ -103,6 +161,10 @@ def promote(conn: Connection, version_id: int, reason: str, *, forced: bool = Fa
     log.info("model version %d promoted to champion (previous: %s, forced: %s): %s",
              version_id, previous, forced, reason)
     return previous
+
+
+def _name(version_id: int | None) -> str:
+    return "none" if version_id is None else f"v{version_id}"
 
 
 def rollback(conn: Connection, reason: str, by: str | None = None) -> int:

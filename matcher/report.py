@@ -95,6 +95,7 @@ def write(run: TrainingRun, folder: Path, title: str, extra: list[str] = ()) -> 
         f"# {title}", "",
         f"- Decision: **{run.decision}**",
         f"- Main metric: `{run.main_metric}`",
+        *(f"- Note: {note}" for note in run.notes),
         f"- Trained on {len(run.split.train):,} labelled pairs dated before "
         f"{run.split.cutoff:%Y-%m-%d %H:%M} UTC; tested on the {len(run.split.test):,} from then "
         f"on ({int(run.split.test['label'].sum()):,} positives).",

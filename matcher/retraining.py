@@ -30,12 +30,13 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 
 from matcher import evaluation, feedback, metrics, registry
 from matcher.algorithms import ALGORITHMS
 from matcher.db import sql
-from matcher.errors import MatcherError
+from matcher.errors import ChampionChanged, MatcherError
 from matcher.evaluation import Evaluation
 from matcher.features import FEATURES, FeatureSession
 from matcher.feedback import Check
@@ -130,7 +131,8 @@ def retrain(engine: Engine, *, algorithms: list[str] | None = None,
         problems = [holdout_problem, *(f"{c.name}: {c.detail}" for c in checks if not c.passed)]
         run.outcome = "dry_run" if dry_run else "kept"
         run.decision = f"kept the champion v{champion.version_id}: {'; '.join(problems)}"
-        _log_decision(engine, run, champion.version_id, None, job_run_id)
+        with engine.begin() as conn:
+            _log_decision(conn, run, champion.version_id, None, job_run_id)
         return run
     train = weighted(split.train, run.propensity, policy.propensity_floor)
 
@@ -166,7 +168,7 @@ def retrain(engine: Engine, *, algorithms: list[str] | None = None,
     counts = {"train": len(split.train), "test": len(split.test),
               "train_positives": int(split.train["label"].sum()),
               "train_feedback": int((split.train["source"] == "feedback").sum())}
-    with engine.begin() as conn:
+    with engine.begin() as conn:  # register, promote and log the decision: all or nothing
         version = registry.register(conn, models[best.name], training_window=window,
                                     row_counts=counts, metrics=best.metrics,
                                     job_run_id=job_run_id)
@@ -180,13 +182,20 @@ def retrain(engine: Engine, *, algorithms: list[str] | None = None,
         elif failed and not force:
             run.decision = f"kept the champion v{champion.version_id}: {why_not}"
         else:
-            run.forced = bool(failed)
+            forced = bool(failed)
             reason = (f"matcher retrain --force despite: {why_not}" if failed else
                       f"matcher retrain: {_gain(best, champion_result, policy)}")
-            registry.promote(conn, version, reason, forced=run.forced)
-            run.outcome, run.promoted = "promoted", version
-            run.decision = f"promoted v{version} ({best.name}): {reason}"
-    _log_decision(engine, run, champion.version_id, version, job_run_id)
+            try:
+                with conn.begin_nested():
+                    registry.promote(conn, version, reason, forced=forced,
+                                     expected_champion=champion.version_id)
+            except ChampionChanged as exc:
+                run.decision = f"kept: {exc}"
+            else:
+                run.forced = forced
+                run.outcome, run.promoted = "promoted", version
+                run.decision = f"promoted v{version} ({best.name}): {reason}"
+        _log_decision(conn, run, champion.version_id, version, job_run_id)
     log.info("retrain: %s", run.decision)
     return run
 
@@ -223,18 +232,19 @@ def guards(challenger: Evaluation, champion: Evaluation, policy: RetrainPolicy) 
     return out
 
 
-def _log_decision(engine: Engine, run: RetrainRun, champion_id: int, challenger_id,
+def _log_decision(conn: Connection, run: RetrainRun, champion_id: int, challenger_id,
                   job_run_id) -> None:
+    """The ``model_decisions`` row, in the caller's transaction (the same one that promotes,
+    so a promotion never lacks its decision)."""
     comparison = {e.name: {k: v for k, v in e.metrics.items() if np.isfinite(v)}
                   for e in run.evaluations}
     comparison["guards"] = [g.as_dict() for g in run.guards]
-    with engine.begin() as conn:
-        run.decision_id = conn.execute(sql("registry/decide.sql"), {
-            "challenger_id": challenger_id, "champion_id": champion_id, "outcome": run.outcome,
-            "forced": run.forced, "reason": run.decision,
-            "comparison": json.dumps(comparison),
-            "feedback_checks": json.dumps([c.as_dict() for c in run.checks]),
-            "decided_by": registry.who(), "job_run_id": job_run_id}).scalar_one()
+    run.decision_id = conn.execute(sql("registry/decide.sql"), {
+        "challenger_id": challenger_id, "champion_id": champion_id, "outcome": run.outcome,
+        "forced": run.forced, "reason": run.decision,
+        "comparison": json.dumps(comparison),
+        "feedback_checks": json.dumps([c.as_dict() for c in run.checks]),
+        "decided_by": registry.who(), "job_run_id": job_run_id}).scalar_one()
 
 
 def report_lines(run: RetrainRun) -> list[str]:

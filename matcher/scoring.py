@@ -261,9 +261,14 @@ class _SnapshotSessions:
         return session
 
     def close(self) -> None:
+        """Close every worker connection; one that died already is only discarded (its
+        error is the run's real cause, raised by the chunk that hit it)."""
         for conn in self.connections:
-            conn.rollback()
-            conn.close()
+            try:
+                conn.rollback()
+                conn.close()
+            except Exception:  # noqa: BLE001
+                conn.invalidate()
 
 
 def _top_per_mentee(frame: pd.DataFrame, n: int) -> pd.DataFrame:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -39,6 +39,11 @@ class Settings:
         (``MATCHER_RETRAIN_METRIC``, default ``ndcg@10``).
     retrain_margin:
         By how much it must improve it (``MATCHER_RETRAIN_MARGIN``, default 0.005).
+    model_key:
+        Key that signs model artifacts (HMAC-SHA256), from ``MATCHER_MODEL_KEY`` or the file
+        named by ``MATCHER_MODEL_KEY_FILE``; kept outside the database, so that whoever can
+        write ``model_versions`` cannot make the nightly job load a model of their own.
+        ``None``: artifacts are checked against their sha256 only.
     """
 
     database_url: str | None
@@ -47,6 +52,7 @@ class Settings:
     keep_batches: int = 7
     retrain_metric: str = "ndcg@10"
     retrain_margin: float = 0.005
+    model_key: bytes | None = field(default=None, repr=False)
 
     @property
     def pgdata_dir(self) -> Path:
@@ -111,4 +117,24 @@ def get_settings() -> Settings:
         keep_batches=_number_env("MATCHER_KEEP_BATCHES", 7, 1),
         retrain_metric=os.environ.get("MATCHER_RETRAIN_METRIC") or "ndcg@10",
         retrain_margin=_number_env("MATCHER_RETRAIN_MARGIN", 0.005, 0.0, float),
+        model_key=_model_key(),
     )
+
+
+def _model_key() -> bytes | None:
+    """``MATCHER_MODEL_KEY``, or the content of ``MATCHER_MODEL_KEY_FILE``; at least 16 bytes."""
+    key = os.environ.get("MATCHER_MODEL_KEY") or None
+    source = "MATCHER_MODEL_KEY"
+    path = os.environ.get("MATCHER_MODEL_KEY_FILE") or None
+    if key is None and path is not None:
+        source = f"MATCHER_MODEL_KEY_FILE ({path})"
+        try:
+            key = Path(path).read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"{source} cannot be read: {exc.strerror}") from None
+    if key is None:
+        return None
+    if len(key) < 16:
+        raise ConfigError(f"{source} is too short to be a signing key: use at least 16 "
+                          "characters (e.g. the output of `openssl rand -hex 32`)")
+    return key.encode()

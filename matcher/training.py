@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from matcher import evaluation, registry
 from matcher.algorithms import ALGORITHMS, PARAMETERS
+from matcher.errors import ChampionChanged
 from matcher.evaluation import BASELINES, Evaluation
 from matcher.features import FEATURES, FeatureSession
 
@@ -35,6 +36,8 @@ class TrainingRun:
     champion_before: int | None = None
     promoted: int | None = None
     decision: str = ""
+    #: Said in the report's header, e.g. that the main metric fell back to another.
+    notes: list[str] = field(default_factory=list)
     oracle: evaluation.OracleSample | None = None
     report_dir: Path | None = None
 
@@ -47,6 +50,8 @@ class TrainingRun:
         frame.insert(0, "kind", [e.kind for e in self.evaluations])
         frame["train_s"] = [self.seconds.get(e.name) for e in self.evaluations]
         keep = ["kind", *[c for c in columns if c in frame], "train_s"]
+        if self.main_metric not in frame:
+            return frame[keep]
         return frame[keep].sort_values(self.main_metric, ascending=False)
 
 
@@ -104,15 +109,31 @@ def train(engine: Engine, algorithms: list[str], *, holdout_share: float = 0.2, 
 
 
 def _decide(conn, run: TrainingRun, promote: bool) -> None:
-    """Promote the best new model if it beats the champion on the main metric."""
-    key = run.main_metric
+    """Promote the best new model if it beats the champion on the main metric (or, where
+    that is undefined on this holdout, on the first defined fallback metric)."""
     candidates = [e for e in run.evaluations if e.kind == "model"]
     if not candidates:
         run.decision = "no model trained"
         return
-    best = max(candidates, key=lambda e: e.metrics.get(key, float("-inf")))
-    value = best.metrics.get(key, float("nan"))
     champion = next((e for e in run.evaluations if e.kind == "champion"), None)
+    key = evaluation.decisive_metric(run.main_metric, [*candidates, *filter(None, [champion])])
+    if key is None:
+        tried = ", ".join(dict.fromkeys((run.main_metric, *evaluation.FALLBACK_METRICS)))
+        run.notes.append(f"No metric ({tried}) is defined for every model on this holdout.")
+        run.decision = (f"nothing promoted: no metric is defined for every model on the "
+                        f"holdout of {len(run.split.test):,} labelled pairs "
+                        f"({int(run.split.test['label'].sum()):,} positive); import more "
+                        "history or feedback, or promote by hand: matcher models promote V")
+        return
+    if key != run.main_metric:
+        run.notes.append(f"{run.main_metric} is undefined on this holdout (too few mentees "
+                         f"with two or more held-out pairs, or one label value); models were "
+                         f"compared on {key} instead.")
+        log.warning("%s is undefined on this holdout; comparing models on %s",
+                    run.main_metric, key)
+        run.main_metric = key
+    best = max(candidates, key=lambda e: e.metrics[key])
+    value = best.metrics[key]
     if champion is not None and champion.metrics.get(key, float("-inf")) >= value:
         run.decision = (f"kept the champion: {champion.name} has {key} "
                         f"{champion.metrics.get(key):.4f} >= {best.name}'s {value:.4f}")
@@ -123,6 +144,11 @@ def _decide(conn, run: TrainingRun, promote: bool) -> None:
         run.decision = f"would promote {best.name} ({reason}); not promoted (--no-promote)"
         return
     version = run.registered[best.name]
-    registry.promote(conn, version, f"matcher train: {reason}")
+    try:
+        registry.promote(conn, version, f"matcher train: {reason}",
+                         expected_champion=run.champion_before)
+    except ChampionChanged as exc:
+        run.decision = f"not promoted: {exc}"
+        return
     run.promoted = version
     run.decision = f"promoted {best.name} as version {version}: {reason}"

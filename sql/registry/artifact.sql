@@ -1,3 +1,4 @@
 -- One model version with its artifact.
-SELECT id, algorithm, status, parameters, features, artifact_format, artifact, artifact_sha256
+SELECT id, algorithm, status, parameters, features, artifact_format, artifact, artifact_sha256,
+       artifact_signature
 FROM model_versions WHERE id = :id;
