@@ -160,6 +160,7 @@ class LogisticModel(_SklearnAlgorithm):
         return StandardScaler(), LogisticRegression(**self.parameters)
 
     def importances(self):
+        self._require_fitted("pipeline")
         return _normalised(self.pipeline[-1].coef_[0], self.features)
 
     def contributions(self, X):
@@ -179,10 +180,12 @@ class RandomForestModel(_SklearnAlgorithm):
     def predict(self, X):
         # Trees' votes summed in parallel threads add up in varying order (last-bit noise);
         # one thread gives the same scores every time.
+        self._require_fitted("pipeline")
         self.pipeline[-1].n_jobs = 1
         return super().predict(X)
 
     def importances(self):
+        self._require_fitted("pipeline")
         return _normalised(self.pipeline[-1].feature_importances_, self.features)
 
     def contributions(self, X):
@@ -221,6 +224,7 @@ class _XGBoostAlgorithm(Algorithm):
         return self.booster.inplace_predict(np.ascontiguousarray(X, dtype=np.float32))
 
     def importances(self):
+        self._require_fitted("booster")
         gain = self.booster.get_score(importance_type="total_gain")
         return _normalised([gain.get(f, 0.0) for f in self.features], self.features)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -26,6 +26,13 @@ from matcher.loader import Dataset, LoadReport
 log = logging.getLogger(__name__)
 
 MAX_REPORTED_PROBLEMS = 200
+#: Longest accepted field, in characters (a longer one is a row problem naming its column).
+MAX_FIELD_CHARS = 100_000
+#: Longest field the CSV reader takes at all; past it the rest of the file is unreadable.
+CSV_FIELD_LIMIT = 16 * 1024 * 1024
+#: Event times (requests, endings, recommendations shown, answers) may be at most this far
+#: in the future, for clocks that are a little off; later ones are mistakes.
+FUTURE_TOLERANCE = timedelta(days=1)
 TRUE_WORDS = {"true", "t", "yes", "y", "1"}
 FALSE_WORDS = {"false", "f", "no", "n", "0"}
 
@@ -93,6 +100,8 @@ def _parse_value(raw: str, column: Column, timezones: set[str]):
             raise ValueError(f"'{raw}' is not an ISO 8601 timestamp") from None
         if value.tzinfo is None:
             raise ValueError(f"'{raw}' has no UTC offset (write e.g. 2025-03-01T18:00:00+01:00)")
+        if value > datetime.now(UTC) + FUTURE_TOLERANCE:
+            raise ValueError(f"'{raw}' is in the future (events must have happened by now)")
         return value
     if column.kind == "timezone":
         if raw not in timezones:
@@ -111,8 +120,11 @@ def read_file(path: Path, fmt: FileFormat, timezones: set[str],
     """Read and validate one CSV file; problems are collected, never raised here."""
     rows: list[dict] = []
     lines: list[int] = []
+    csv.field_size_limit(CSV_FIELD_LIMIT)
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        # Bytes that are not UTF-8 are kept as surrogates and reported with their row and
+        # column below, instead of stopping the reader at an unknown line.
+        handle = path.open(newline="", encoding="utf-8-sig", errors="surrogateescape")
     except OSError as exc:
         problems.add(path, 0, None, f"cannot be read: {exc.strerror}")
         return pd.DataFrame(columns=fmt.column_names)
@@ -120,8 +132,11 @@ def read_file(path: Path, fmt: FileFormat, timezones: set[str],
         reader = csv.reader(handle)
         try:
             header = [name.strip() for name in next(reader, [])]
-        except (csv.Error, UnicodeDecodeError) as exc:
-            problems.add(path, 1, None, f"is not a UTF-8 CSV file: {exc}")
+        except csv.Error as exc:
+            problems.add(path, 1, None, f"is not a CSV file: {exc}")
+            return pd.DataFrame(columns=fmt.column_names)
+        if any(_not_utf8(name) for name in header):
+            problems.add(path, 1, None, f"the header {_not_utf8(','.join(header))}")
             return pd.DataFrame(columns=fmt.column_names)
         known = set(fmt.column_names)
         for name in header:
@@ -151,6 +166,11 @@ def read_file(path: Path, fmt: FileFormat, timezones: set[str],
                 row = {}
                 for column in columns:
                     raw = cells[position[column.name]].strip()
+                    invalid = _not_utf8(raw) or _too_long(raw)
+                    if invalid:
+                        problems.add(path, line, column.name, invalid)
+                        row[column.name] = None
+                        continue
                     if not raw:
                         if column.required:
                             problems.add(path, line, column.name, "required value is missing")
@@ -163,8 +183,11 @@ def read_file(path: Path, fmt: FileFormat, timezones: set[str],
                         row[column.name] = None
                 rows.append(row)
                 lines.append(line)
-        except (csv.Error, UnicodeDecodeError) as exc:
-            problems.add(path, line + 1, None, f"cannot be parsed: {exc}", whole_file=True)
+        except csv.Error as exc:
+            reason = (f"a field is longer than {CSV_FIELD_LIMIT // 2**20} MB (an unclosed quote?)"
+                      if "field larger than field limit" in str(exc) else str(exc))
+            problems.add(path, line + 1, None, f"cannot be parsed from here on: {reason}",
+                         whole_file=True)
 
     frame = pd.DataFrame(rows, columns=fmt.column_names, dtype=object)
     for column in fmt.columns:
@@ -175,6 +198,21 @@ def read_file(path: Path, fmt: FileFormat, timezones: set[str],
     frame.index = lines
     _check_duplicates(path, fmt, frame, problems)
     return frame
+
+
+def _not_utf8(raw: str) -> str | None:
+    """The reason a cell read with ``surrogateescape`` holds bytes that are not UTF-8."""
+    bad = [ord(c) - 0xDC00 for c in raw if 0xDC80 <= ord(c) <= 0xDCFF]
+    if not bad:
+        return None
+    shown = " ".join(f"0x{b:02x}" for b in bad[:4])
+    return f"contains bytes that are not UTF-8 ({shown}); save the file as UTF-8"
+
+
+def _too_long(raw: str) -> str | None:
+    if len(raw) <= MAX_FIELD_CHARS:
+        return None
+    return f"is {len(raw):,} characters long, more than the {MAX_FIELD_CHARS:,} allowed"
 
 
 def _check_duplicates(path: Path, fmt: FileFormat, frame: pd.DataFrame,

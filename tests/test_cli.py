@@ -103,3 +103,14 @@ def test_algorithms_option_names_every_algorithm_and_refuses_unknown_ones(comman
     result = CliRunner().invoke(cli, [command, "--algorithms", "logistic,svm"])
     assert result.exit_code == 2
     assert "unknown ['svm']; choose from logistic, random_forest" in result.output
+
+
+def test_upgrading_to_an_unknown_revision_lists_the_known_ones(db_url):
+    from matcher import migrations
+
+    result = run_matcher("db", "upgrade", "0099", env={"MATCHER_DATABASE_URL": db_url})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: unknown schema revision '0099'; this matcher knows "
+                           + ", ".join(migrations.revisions()))

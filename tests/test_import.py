@@ -216,3 +216,32 @@ def test_a_table_in_use_is_loaded_row_by_row_without_waiting(
     assert "bulk load into interactions: interactions or mentees or mentors in use" in caplog.text
     assert count_rows(db_url)["mentors"] == len((EXAMPLES / "mentors.csv").read_text()
                                                 .strip().splitlines()) - 1
+
+
+BYTE_DEFECTS = [
+    # (file, old bytes, new bytes, line, column, reason)
+    ("mentors.csv", b"likes teaching", b"likes t\xe9aching", 2, "bio",
+     "contains bytes that are not UTF-8 (0xe9)"),
+    ("mentors.csv", b"Data scientist who likes teaching", b"x" * 1_048_576, 2, "bio",
+     "is 1,048,576 characters long, more than the 100,000 allowed"),
+    ("feedback.csv", b"2025-02-20T08:00:00Z,accepted,2025-02-21T10:00:00Z",
+     b"2031-02-20T08:00:00Z,accepted,2031-02-21T10:00:00Z", 2, "shown_at",
+     "'2031-02-20T08:00:00Z' is in the future"),
+]
+
+
+@pytest.mark.parametrize(("file", "old", "new", "line", "column", "reason"), BYTE_DEFECTS,
+                         ids=[d[5][:24] for d in BYTE_DEFECTS])
+def test_bad_bytes_huge_fields_and_future_times_name_row_and_column(
+        db_url, tmp_path, file, old, new, line, column, reason):
+    for example in EXAMPLES.glob("*.csv"):
+        data = example.read_bytes()
+        if example.name == file:
+            assert old in data
+            data = data.replace(old, new, 1)
+        (tmp_path / example.name).write_bytes(data)
+    result = CliRunner().invoke(cli, import_args(tmp_path))
+    assert result.exit_code != 0
+    message = str(result.exception)
+    assert f"{file}:{line}: column '{column}': {reason}" in message, message[:500]
+    assert count_rows(db_url) == dict.fromkeys(count_rows(db_url), 0)

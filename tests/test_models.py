@@ -172,3 +172,127 @@ def test_promote_rollback_and_history(pairs, engine):
     assert statuses == {ids[0]: "champion", ids[1]: "retired"}
     shown = pd.Series(invoke("models", "show", str(ids[0])))
     assert not shown.empty
+
+
+class Touch:
+    """Creates a file when an object of it is rebuilt: stands for any code an attacker would
+    run inside the nightly job."""
+
+    path = ""
+
+    def __reduce__(self):
+        import os
+
+        return os.system, (f"touch {self.path}",)
+
+    def __setstate__(self, state):
+        open(state["path"], "w").close()
+
+
+def _stored(engine, artifact: bytes, artifact_format: str, status: str = "candidate") -> int:
+    """A model version written straight into the table, as a hostile writer would."""
+    import hashlib
+
+    with engine.begin() as conn:
+        version = conn.execute(sa.text(
+            "INSERT INTO model_versions (algorithm, features, artifact_format, artifact, "
+            "artifact_sha256, status) VALUES ('logistic', :f, :fmt, :a, :h, :status) "
+            "RETURNING id"), {"f": list(FEATURES), "fmt": artifact_format, "a": artifact,
+                              "h": hashlib.sha256(artifact).hexdigest(),
+                              "status": status}).scalar_one()
+    return version
+
+
+def test_a_pickle_payload_in_the_registry_never_runs(db_url, engine, tmp_path):
+    import pickle
+
+    from tests.test_cli import run_matcher
+
+    seed("--scale", "tiny", "--seed", "3")
+    marker = tmp_path / "pwned"
+    evil = Touch()
+    evil.path = str(marker)
+    _stored(engine, pickle.dumps(evil), "joblib", "champion")
+    result = run_matcher("score", env={"MATCHER_DATABASE_URL": db_url})
+    assert result.returncode == 77, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "pickle-based formats can run code" in result.stderr.strip().splitlines()[-1]
+    assert not marker.exists()
+
+
+def test_a_skops_payload_with_an_untrusted_type_never_runs(db_url, engine, tmp_path):
+    import skops.io
+
+    from matcher.errors import ArtifactRefused
+
+    marker = tmp_path / "pwned"
+    evil = Touch()
+    evil.__dict__["path"] = str(marker)
+    payload = skops.io.dumps(evil)
+    version = _stored(engine, payload, "skops")
+    with engine.connect() as conn, pytest.raises(ArtifactRefused, match="tests.test_models.Touch"):
+        registry.load(conn, version)
+    assert not marker.exists()
+    # a trusted pipeline smuggling the object inside is refused just the same
+    from sklearn.impute import SimpleImputer
+
+    imputer = SimpleImputer()
+    imputer.smuggled = evil
+    version = _stored(engine, skops.io.dumps(imputer), "skops")
+    with engine.connect() as conn, pytest.raises(ArtifactRefused):
+        registry.load(conn, version)
+    assert not marker.exists()
+
+
+def test_with_a_signing_key_only_signed_artifacts_load(pairs, engine, monkeypatch):
+    monkeypatch.setenv("MATCHER_MODEL_KEY", "k" * 32)
+    model = ALGORITHMS["xgboost"](list(FEATURES))
+    evaluation.fit(model, pairs)
+    other = ALGORITHMS["logistic"](list(FEATURES))
+    evaluation.fit(other, pairs)
+    with engine.begin() as conn:
+        signed = registry.register(conn, model, training_window={}, row_counts={}, metrics={})
+        forged = registry.register(conn, other, training_window={}, row_counts={}, metrics={})
+    with engine.connect() as conn:
+        assert registry.load(conn, signed).algorithm == "xgboost"
+    # A writer without the key swaps in another artifact, sha256 and all.
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "UPDATE model_versions f SET artifact = s.artifact, artifact_sha256 = "
+            "s.artifact_sha256 FROM model_versions s WHERE f.id = :forged AND s.id = :signed "
+            ), {"forged": forged, "signed": signed})
+        conn.execute(sa.text("UPDATE model_versions SET algorithm = 'xgboost', "
+                             "artifact_format = 'xgboost-ubj' WHERE id = :forged"),
+                     {"forged": forged})
+    from matcher.errors import ArtifactRefused
+
+    with engine.connect() as conn, pytest.raises(ArtifactRefused, match="signature is not valid"):
+        registry.load(conn, forged)
+    monkeypatch.setenv("MATCHER_MODEL_KEY", "another key of 32 characters....")
+    with engine.connect() as conn, pytest.raises(ArtifactRefused, match="signature"):
+        registry.load(conn, signed)
+
+
+def test_predicting_with_an_unfitted_model_says_so():
+    from matcher.errors import NotFitted
+
+    for cls in ALGORITHMS.values():
+        with pytest.raises(NotFitted, match="not fitted"):
+            cls(list(FEATURES)).predict(np.zeros((2, len(FEATURES)), dtype=np.float32))
+
+
+def test_thin_history_never_promotes_on_an_undefined_metric(db_url, engine, tmp_path):
+    seed("--scale", "tiny", "--seed", "3")
+    with engine.begin() as conn:  # an imported programme: no ground truth, no feedback,
+        conn.execute(sa.text("DELETE FROM synthetic_truth.world"))  # one pair per mentee
+        conn.execute(sa.text("DELETE FROM recommendation_feedback"))
+        conn.execute(sa.text(
+            "DELETE FROM interactions i USING (SELECT id, row_number() OVER (PARTITION BY "
+            "mentee_id ORDER BY requested_at) AS n FROM interactions WHERE status IN "
+            "('completed', 'abandoned')) e WHERE e.id = i.id AND e.n > 1"))
+    out = invoke("train", "--report-dir", str(tmp_path), "--algorithms", "logistic,xgboost")
+    assert "ndcg@10 is undefined" in (tmp_path / "report.md").read_text()
+    assert "roc_auc" in out
+    champion = registry.versions(engine)
+    assert [r["status"] for r in champion].count("champion") == 1
+    assert "nan" not in out.splitlines()[-2]  # the decision line
