@@ -171,6 +171,7 @@ def seed_command(scale, mentors, mentees, seed_value, as_of, replace) -> None:
     parameters = {"mentors": n_mentors, "mentees": n_mentees, "seed": seed_value,
                   "as_of": day.isoformat(), "replace": replace}
     with job_run(engine, "seed", parameters) as run:
+        run.stage = "seeding"
         summary = seed_database(engine, n_mentors, n_mentees, seed_value, as_of_time, replace,
                                 progress=sys.stderr.isatty())
         run.summary = {"rows": summary.rows, "success_rate": summary.success_rate,
@@ -215,6 +216,7 @@ def import_command(mentors, mentees, interactions, feedback, skip_report) -> Non
     files = {"mentors": mentors, "mentees": mentees, "interactions": interactions,
              "feedback": feedback}
     with job_run(engine, "import", {k: str(v) for k, v in files.items() if v}) as run:
+        run.stage = "importing"
         report = import_files(engine, mentors, mentees, interactions, feedback,
                               skip_report=skip_report)
         run.summary = {"inserted": report.inserted, "updated": report.updated,
@@ -322,6 +324,7 @@ def train_command(algorithms, holdout, cv, oracle_mentees, promote, report_dir) 
     engine = make_engine()
     parameters = {"algorithms": algorithms, "holdout": holdout, "cv": cv, "promote": promote}
     with job_run(engine, "train", parameters) as job:
+        job.stage = "training"
         run = train(engine, algorithms, holdout_share=holdout, cv=cv, oracle_mentees=oracle_mentees,
                     promote=promote, job_run_id=job.id, progress=sys.stderr.isatty())
         folder = report_dir or get_settings().reports_dir / f"train-{job.id}"
@@ -486,6 +489,7 @@ def feedback_import(file: Path) -> None:
 
     engine = make_engine()
     with job_run(engine, "feedback-import", {"file": file.name}) as job:
+        job.stage = "importing feedback"
         report = import_feedback(engine, file)
         job.summary = {"inserted": report.inserted, "updated": report.updated}
     click.echo(f"imported {file.name}: {report}")
@@ -563,7 +567,7 @@ def retrain_command(algorithms, metric, margin, holdout, oracle_mentees, dry_run
                   "holdout": holdout, "dry_run": dry_run, "force": force}
     with job_run(engine, "retrain", parameters) as job:
         run = retrain(engine, algorithms=algorithms, policy=policy, dry_run=dry_run, force=force,
-                      oracle_mentees=oracle_mentees, job_run_id=job.id)
+                      oracle_mentees=oracle_mentees, job=job)
         path = None
         if run.evaluations:
             folder = report_dir or settings.reports_dir / f"retrain-{job.id}"

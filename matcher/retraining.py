@@ -33,13 +33,14 @@ import pandas as pd
 from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 
-from matcher import evaluation, feedback, metrics, registry
+from matcher import evaluation, feedback, lease, metrics, registry
 from matcher.algorithms import ALGORITHMS
 from matcher.db import sql
 from matcher.errors import ChampionChanged, MatcherError
 from matcher.evaluation import Evaluation
 from matcher.features import FEATURES, FeatureSession
 from matcher.feedback import Check
+from matcher.runlog import JobRun
 from matcher.training import TrainingRun
 
 log = logging.getLogger(__name__)
@@ -95,8 +96,13 @@ def weighted(train: pd.DataFrame, propensity: dict[int, float], floor: float) ->
 def retrain(engine: Engine, *, algorithms: list[str] | None = None,
             policy: RetrainPolicy | None = None, dry_run: bool = False, force: bool = False,
             oracle_mentees: int = 300, as_of: datetime | None = None,
-            job_run_id: int | None = None) -> RetrainRun:
+            job: JobRun | None = None) -> RetrainRun:
+    """One retrain. ``job`` (the CLI's run, holding the retrain lease) is recorded with the
+    decision, and its lease is checked in the transaction that promotes."""
     policy = policy or RetrainPolicy()
+    job_run_id = job.id if job else None
+    if job:
+        job.stage = "building labelled pairs"
     as_of = as_of or datetime.now(UTC)
     with engine.begin() as conn:
         champion = registry.load_champion(conn)
@@ -144,6 +150,8 @@ def retrain(engine: Engine, *, algorithms: list[str] | None = None,
             model.predict(evaluation.matrix(candidates, model.features)))
         return result
 
+    if job:
+        job.stage = "training the challenger"
     models = {}
     for name in algorithms or [champion.algorithm]:
         model = ALGORITHMS[name](list(FEATURES))
@@ -168,7 +176,12 @@ def retrain(engine: Engine, *, algorithms: list[str] | None = None,
     counts = {"train": len(split.train), "test": len(split.test),
               "train_positives": int(split.train["label"].sum()),
               "train_feedback": int((split.train["source"] == "feedback").sum())}
+    if job:
+        job.check()
+        job.stage = "registering and deciding"
     with engine.begin() as conn:  # register, promote and log the decision: all or nothing
+        if job:
+            lease.verify(conn, "retrain", job.token)
         version = registry.register(conn, models[best.name], training_window=window,
                                     row_counts=counts, metrics=best.metrics,
                                     job_run_id=job_run_id)
