@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 
 from matcher import migrations
 from matcher.db import create_database_if_missing, database_url
-from matcher.seed import PRESETS
+from matcher.synthetic.seed import PRESETS
 
 
 @contextmanager

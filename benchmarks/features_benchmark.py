@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from benchmarks.common import scratch_database
 from matcher.db import sql
 from matcher.features import FeatureSession, active_mentee_ids
-from matcher.seed import PRESETS, seed_database
-from matcher.truth import TruthModel
+from matcher.synthetic.seed import PRESETS, seed_database
+from matcher.synthetic.truth import TruthModel
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 CHUNK = 2000

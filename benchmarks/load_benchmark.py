@@ -27,10 +27,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from benchmarks.common import parse, scale_parser, scratch_database
-from matcher import bulk, importer, loader
+from matcher import bulk, importer, loader, pgcopy
 from matcher.exporter import export_files
 from matcher.formats import FORMATS
-from matcher.seed import seed_database
+from matcher.synthetic.seed import seed_database
 
 PLAIN_TABLES = """
 CREATE TEMP TABLE plain_mentors (mentor_id text, domains text[], skills text[], industry text,
@@ -150,7 +150,7 @@ def _rates(engine, name: str, frames: dict, repeat: int):
             columns = fmt.column_names + (["availability_utc"] if extra else [])
             rows = loader.frame_to_csv(frames[name], fmt, extra)
             start = time.perf_counter()
-            loader.copy_rows(conn, f"plain_{name}", columns, rows)
+            pgcopy.copy_rows(conn, f"plain_{name}", columns, rows)
             seconds["plain"].append(time.perf_counter() - start)
             conn.rollback()
     n = len(frames[name])

@@ -22,19 +22,20 @@ from matcher import evaluation, registry
 from matcher.algorithms import ALGORITHMS
 from matcher.clock import Clock
 from matcher.features import FEATURES, FeatureSession
-from matcher.feedback import simulate
 from matcher.retraining import retrain
 from matcher.scoring import ScoreOptions, score
-from matcher.seed import seed_database
+from matcher.synthetic import oracle
+from matcher.synthetic.seed import seed_database
+from matcher.synthetic.simulated_feedback import simulate
 from matcher.training import train
 
 
 def champion_efficiency(engine) -> tuple[int, float]:
     with engine.begin() as conn:
         champion = registry.load_champion(conn)
-        oracle = evaluation.oracle_sample(FeatureSession(conn), conn, datetime.now(UTC), 300)
-    scores = evaluation.model_scorer(champion.model)(oracle.frame)
-    return champion.version_id, oracle.evaluate(scores)["oracle_efficiency"]
+        truth = oracle.oracle_sample(FeatureSession(conn), conn, datetime.now(UTC), 300)
+    scores = evaluation.model_scorer(champion.model)(truth.frame)
+    return champion.version_id, truth.evaluate(scores)["oracle_efficiency"]
 
 
 def weak_champion(engine, algorithm: str) -> None:
@@ -65,7 +66,7 @@ def main() -> None:
         if args.weak_start:
             weak_champion(engine, args.algorithm)
         else:
-            train(engine, [args.algorithm], oracle_mentees=300)
+            train(engine, [args.algorithm], oracle_source=oracle.source(300))
         version, efficiency = champion_efficiency(engine)
         print(f"{args.scale} ({n_mentors:,} mentors x {n_mentees:,} mentees), "
               f"{args.algorithm}: first champion v{version}"
@@ -79,7 +80,7 @@ def main() -> None:
             with clock("simulate"):
                 answered = simulate(engine)
             with clock("retrain"):
-                run = retrain(engine)
+                run = retrain(engine, oracle_source=oracle.source(300))
             version, efficiency = champion_efficiency(engine)
             print(f"night {night}: {answered.rows:,} feedback rows {answered.actions}; "
                   f"{run.outcome}; champion v{version} oracle efficiency {efficiency:.4f}; "

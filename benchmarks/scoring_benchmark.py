@@ -22,7 +22,8 @@ import xgboost as xgb
 from benchmarks.common import parse, scale_parser, scratch_database
 from matcher.features import FEATURES
 from matcher.scoring import ScoreOptions, score
-from matcher.seed import seed_database
+from matcher.synthetic import oracle
+from matcher.synthetic.seed import seed_database
 from matcher.training import train
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
@@ -46,7 +47,7 @@ def main() -> None:
     with scratch_database() as url:
         engine = sa.create_engine(url)
         seed_database(engine, n_mentors, n_mentees, 42, AS_OF, replace=False)
-        train(engine, ["xgboost"], oracle_mentees=50)
+        train(engine, ["xgboost"], oracle_source=oracle.source(50))
         start = time.perf_counter()
         result = score(engine, ScoreOptions(k=10, workers=args.workers))
         wall = time.perf_counter() - start

@@ -54,10 +54,12 @@ def _slots(bit_strings) -> np.ndarray:
 class Prefilter:
     """The eligible mentors as of ``as_of``, loaded once; :meth:`pairs` ranks chunks of mentees."""
 
-    def __init__(self, conn: Connection, as_of: datetime) -> None:
+    def __init__(self, conn: Connection, as_of: datetime, priors: dict[str, float]) -> None:
+        """``priors``: the mentor success-rate prior's bound parameters
+        (:data:`matcher.features.PRIOR_PARAMETERS`)."""
         self.conn = conn
         self.as_of = as_of
-        rows = conn.execute(sql("candidates/eligible.sql"), {"as_of": as_of}).all()
+        rows = conn.execute(sql("candidates/eligible.sql"), {"as_of": as_of, **priors}).all()
         self.mentor_ids = np.array([r.id for r in rows], dtype=np.int64)
         self._vocab = {kind: {t: i for i, t in enumerate(sorted(
             {t for r in rows for t in getattr(r, kind)}))}

@@ -25,7 +25,6 @@ from sqlalchemy import Connection
 
 from matcher import metrics
 from matcher.algorithms import Algorithm
-from matcher.db import sql
 from matcher.errors import MatcherError
 from matcher.features import FEATURES, FeatureSession, active_mentee_ids
 
@@ -120,25 +119,13 @@ class OracleSample:
         return metrics.oracle_efficiency(groups, k)
 
 
-def oracle_sample(session: FeatureSession, conn: Connection, as_of: datetime,
-                  n_mentees: int = 300, seed: int = 0) -> OracleSample | None:
-    """``None`` unless the database holds a seeded world."""
-    from matcher.truth import TruthModel
-
-    if conn.execute(sql("truth/world.sql")).scalar_one_or_none() is None:
-        return None
-    sample = _sample_mentees(conn, n_mentees, seed)
-    frame = session.candidate_frame(sample.tolist(), as_of, max_candidates=1_000_000)
-    frame = frame.sort_values(["mentee_id", "mentor_id"], ignore_index=True)
-    truth = TruthModel.from_database(conn.engine)
-    mentor_column = pd.Index(truth.mentors.ids).get_indexer(frame["mentor_id"])
-    probabilities = truth.probability(truth.rows_of(sample))
-    row_of = {int(m): r for r, m in enumerate(sample)}
-    rows = frame["mentee_id"].map(row_of).to_numpy()
-    return OracleSample(frame, probabilities[rows, mentor_column])
+#: Builds the oracle sample for a database at a time, or ``None`` where there is no ground
+#: truth; synthetic worlds supply one (:func:`matcher.synthetic.oracle.source`).
+OracleSource = Callable[[FeatureSession, Connection, datetime], "OracleSample | None"]
 
 
-def _sample_mentees(conn: Connection, n_mentees: int, seed: int) -> np.ndarray:
+def sample_mentees(conn: Connection, n_mentees: int, seed: int) -> np.ndarray:
+    """A reproducible sample of active mentees (internal ids, sorted)."""
     mentees = np.array(active_mentee_ids(conn))
     rng = np.random.default_rng(seed)
     return np.sort(rng.choice(mentees, min(n_mentees, len(mentees)), replace=False))
@@ -148,7 +135,7 @@ def candidate_sample(session: FeatureSession, conn: Connection, as_of: datetime,
                      n_mentees: int = 300, seed: int = 0) -> pd.DataFrame:
     """A sample of active mentees with their candidates and features, as the nightly run
     generates them: what a model's top-10 lists would be drawn from (for coverage)."""
-    sample = _sample_mentees(conn, n_mentees, seed)
+    sample = sample_mentees(conn, n_mentees, seed)
     frame = session.candidate_frame(sample.tolist(), as_of)
     return frame.sort_values(["mentee_id", "mentor_id"], ignore_index=True)
 
@@ -180,6 +167,49 @@ def evaluate(name: str, kind: str, score: Scorer, probabilistic: bool, test: pd.
 
 def model_scorer(model: Algorithm) -> Scorer:
     return lambda frame: model.predict(matrix(frame, model.features))
+
+
+COVERAGE = "coverage@10"
+
+
+def judge(name: str, kind: str, model: Algorithm, test: pd.DataFrame,
+          oracle: OracleSample | None, candidates: pd.DataFrame | None = None) -> Evaluation:
+    """How good ``model`` is on the holdout: classification and ranking metrics, oracle
+    efficiency (where a ground truth exists) and, given a sample of ``candidates`` as the
+    nightly run draws them, coverage (share of mentors reaching some mentee's top 10).
+    Training, retraining and ``matcher evaluate`` all judge models with this."""
+    result = evaluate(name, kind, model_scorer(model), model.probabilistic, test, oracle)
+    if candidates is not None:
+        result.metrics[COVERAGE] = metrics.coverage(
+            candidates["mentee_id"].to_numpy(), candidates["mentor_id"].to_numpy(),
+            model.predict(matrix(candidates, model.features)))
+    return result
+
+
+def baselines(test: pd.DataFrame, oracle: OracleSample | None) -> list[Evaluation]:
+    """The baselines every model is shown beside."""
+    return [evaluate(name, "baseline", score, False, test, oracle)
+            for name, score in BASELINES.items()]
+
+
+def evaluate_version(engine, version_id: int | None, holdout_share: float,
+                     oracle_source: OracleSource | None = None
+                     ) -> tuple[Split, list[Evaluation]]:
+    """``matcher evaluate``: a registered version (default: the champion) beside the
+    baselines on the newest ``holdout_share`` of labelled pairs."""
+    from datetime import UTC
+
+    from matcher import registry
+
+    with engine.begin() as conn:
+        loaded = (registry.load(conn, version_id) if version_id is not None
+                  else registry.load_champion(conn))
+        session = FeatureSession(conn)
+        split = time_split(labelled_pairs(session), holdout_share)
+        oracle = oracle_source(session, conn, datetime.now(UTC)) if oracle_source else None
+    return split, [*baselines(split.test, oracle),
+                   judge(f"v{loaded.version_id} ({loaded.algorithm})", "model", loaded.model,
+                         split.test, oracle)]
 
 
 def main_metric(oracle: OracleSample | None) -> str:

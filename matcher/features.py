@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
-from matcher import pgbinary
+from matcher import pgcopy
 from matcher.candidates import Prefilter
 from matcher.db import sql, sql_text
 
@@ -47,6 +47,15 @@ FEATURES: tuple[str, ...] = (
 )
 
 
+#: Mentor rates (success, acceptance of recommendations) shrink towards the programme's own
+#: rate as of each pair's time, estimated from the data, with this many pairings' weight
+#: (``sql/features/history.sql``, ``sql/candidates/eligible.sql``) ...
+PRIOR_WEIGHT = 5
+#: ... or towards this rate while the programme has no ended pairing (answer) yet.
+RATE_PRIOR = 0.3
+#: Both, as the bound parameters of the SQL that uses them.
+PRIOR_PARAMETERS = {"prior_weight": PRIOR_WEIGHT, "rate_prior": RATE_PRIOR}
+
 #: Candidates kept per mentee for scoring: on the medium synthetic world 200 keep ~96% of
 #: the exhaustive oracle top-10 (benchmarks/features_benchmark.py measures it).
 MAX_CANDIDATES = 200
@@ -67,8 +76,8 @@ class FeatureSession:
         if fill is not None:
             self.conn.execute(sql("features/reset.sql"))
             self.conn.execute(sql(fill))
-        self.conn.execute(sql("features/history.sql"))
-        return pgbinary.copy_out(self.conn, sql_text("features/select.sql").rstrip().rstrip(";"),
+        self.conn.execute(sql("features/history.sql"), PRIOR_PARAMETERS)
+        return pgcopy.copy_out(self.conn, sql_text("features/select.sql").rstrip().rstrip(";"),
                                  ["pair_id", "mentee_id", "mentor_id"], list(FEATURES))
 
     def _labelled(self, fill: str, labels: str) -> pd.DataFrame:
@@ -90,12 +99,12 @@ class FeatureSession:
         particular order (see :mod:`matcher.candidates` for the rules). Eligible mentors are
         loaded once per ``as_of`` in this session."""
         if self._prefilter is None or self._prefilter.as_of != as_of:
-            self._prefilter = Prefilter(self.conn, as_of)
+            self._prefilter = Prefilter(self.conn, as_of, PRIOR_PARAMETERS)
         mentees, mentors = self._prefilter.pairs(mentee_ids, max_candidates)
         self.conn.execute(sql("features/reset.sql"))
-        pgbinary.copy_in(self.conn, "feature_pairs", {
+        pgcopy.copy_in(self.conn, "feature_pairs", {
             "pair_id": np.arange(len(mentees)), "mentee_id": mentees, "mentor_id": mentors,
-            "as_of": np.full(len(mentees), pgbinary.timestamp_value(as_of))})
+            "as_of": np.full(len(mentees), pgcopy.timestamp_value(as_of))})
         frame = self._build()
         frame.insert(3, "as_of", pd.Timestamp(as_of))
         return frame

@@ -1,23 +1,18 @@
-"""Feedback on published recommendations: simulated answers for synthetic worlds, and the
-sanity checks that stop a broken client's feedback from silently wrecking the model.
+"""The sanity checks that stop a broken client's feedback from silently wrecking the model.
 
-Importing a programme's own feedback file is :func:`matcher.importer.import_feedback`.
+Importing a programme's own feedback file is :func:`matcher.importer.import_feedback`;
+simulated answers for synthetic worlds are :mod:`matcher.synthetic.simulated_feedback`.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
-import numpy as np
 import pandas as pd
-from sqlalchemy.engine import Engine
 
 from matcher.db import sql
-from matcher.errors import MatcherError
-from matcher.loader import copy_frame
-from matcher.seed import ACCEPT_BOOST, DECLINE_SHARE, examination_probability
 
 log = logging.getLogger(__name__)
 
@@ -32,55 +27,6 @@ VOLUME_RATIO = (1 / 3, 3.0)
 #: Largest allowed (share of feedback) / (share of recommendations) of one mentor.
 MAX_MENTOR_FEEDBACK_RATIO = 5.0
 MIN_MENTOR_ROWS = 20
-
-
-@dataclass
-class SimulatedFeedback:
-    batch_id: int
-    rows: int
-    actions: dict[str, int]
-
-
-def simulate(engine: Engine, seed: int | None = None, now: datetime | None = None
-             ) -> SimulatedFeedback:
-    """Play the synthetic world's people against the published batch.
-
-    Each recommendation is looked at with probability 1 / log2(rank + 1) (position bias);
-    one looked at is accepted with probability min(1, 1.2 x the pair's true success
-    probability), else declined half the time, else ignored; one not looked at is ignored
-    (the seeder's model of a past recommender's lists). Rows are shown when the batch was
-    published and acted on between then and ``now``. Deterministic for a batch and ``seed``
-    (default: the batch id).
-    """
-    from matcher.truth import TruthModel
-
-    now = now or datetime.now(UTC)
-    truth = TruthModel.from_database(engine)
-    with engine.begin() as conn:
-        shown = pd.read_sql(sql("feedback/current_batch.sql"), conn)
-        if shown.empty:
-            raise MatcherError("nothing is published yet (run: matcher score)")
-        batch_id = int(shown["batch_id"].iloc[0])
-        if conn.execute(sql("feedback/batch_answered.sql"), {"batch_id": batch_id}).scalar_one():
-            raise MatcherError(f"batch {batch_id} already has feedback; simulate again after "
-                               f"the next `matcher score`")
-        rng = np.random.default_rng(batch_id if seed is None else seed)
-        p_true = truth.pair_probability(shown["mentee_id"].to_numpy(),
-                                        shown["mentor_id"].to_numpy())
-        examined = rng.random(len(shown)) < examination_probability(shown["rank"].to_numpy())
-        accepted = examined & (rng.random(len(shown)) < np.minimum(1.0, ACCEPT_BOOST * p_true))
-        declined = examined & ~accepted & (rng.random(len(shown)) < DECLINE_SHARE)
-        action = np.where(accepted, "accepted", np.where(declined, "declined", "ignored"))
-        shown_at = pd.Timestamp(shown["published_at"].iloc[0]).to_pydatetime()
-        window = max(now - shown_at, timedelta(0))
-        acted_at = [shown_at + window * float(u) if a != "ignored" else None
-                    for a, u in zip(action, rng.random(len(shown)), strict=True)]
-        rows = shown[["mentee_id", "mentor_id", "batch_id", "rank"]].assign(
-            shown_at=shown_at, action=action, acted_at=acted_at)
-        copy_frame(conn, "recommendation_feedback", rows)
-    counts = {a: int((action == a).sum()) for a in ("accepted", "declined", "ignored")}
-    log.info("batch %d: simulated %d feedback rows %s", batch_id, len(rows), counts)
-    return SimulatedFeedback(batch_id, len(rows), counts)
 
 
 @dataclass

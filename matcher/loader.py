@@ -7,14 +7,11 @@ same data changes nothing, a failure anywhere writes nothing.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from psycopg2 import sql as pgsql
 from sqlalchemy import Connection
 
 from matcher import bulk
@@ -23,6 +20,7 @@ from matcher.clock import Clock
 from matcher.db import sql
 from matcher.errors import InputError
 from matcher.formats import FEEDBACK, INTERACTIONS, MENTEES, MENTORS, FileFormat
+from matcher.pgcopy import copy_rows, csv_text
 
 log = logging.getLogger(__name__)
 
@@ -87,39 +85,7 @@ def frame_to_csv(frame: pd.DataFrame, fmt: FileFormat, extra: list[str] | None =
                        index=range(len(frame)))
     if extra is not None:
         out["extra"] = extra
-    return _csv_text(out)
-
-
-def _csv_text(frame: pd.DataFrame) -> io.StringIO:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, header=False, index=False, lineterminator="\n")
-    buffer.seek(0)
-    return buffer
-
-
-def copy_frame(conn: Connection, table: str, frame: pd.DataFrame) -> None:
-    """COPY ``frame`` (columns named as ``table``'s) into ``table``, in ``conn``'s
-    transaction; missing values become NULL."""
-    copy_rows(conn, table, list(frame.columns), _csv_text(frame))
-
-
-def copy_rows(conn: Connection, table: str, columns: list[str], rows, *, not_null=()) -> None:
-    """Stream ``rows`` (tuples of CSV-ready cells, or a CSV text buffer) into ``table`` with
-    COPY ... FROM STDIN, inside ``conn``'s transaction."""
-    if isinstance(rows, io.StringIO):
-        buffer = rows
-    else:
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows(rows)
-        buffer.seek(0)
-    options = pgsql.SQL("FORMAT csv")
-    if not_null:
-        options = pgsql.SQL("FORMAT csv, FORCE_NOT_NULL ({})").format(
-            pgsql.SQL(", ").join(map(pgsql.Identifier, not_null)))
-    statement = pgsql.SQL("COPY {} ({}) FROM STDIN WITH ({})").format(
-        pgsql.Identifier(table), pgsql.SQL(", ").join(map(pgsql.Identifier, columns)), options)
-    with conn.connection.driver_connection.cursor() as cursor:
-        cursor.copy_expert(statement.as_string(cursor), buffer)
+    return csv_text(out)
 
 
 def availability_bits(frame: pd.DataFrame, offsets: dict[str, int]) -> list[str]:

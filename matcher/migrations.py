@@ -54,13 +54,11 @@ def _known(revision: str) -> None:
 def require_current(engine: Engine) -> None:
     """Raise :class:`SchemaNotCurrent`, saying what to run, unless ``engine``'s database is
     at this matcher's newest revision."""
-    from matcher.db import describe
-
     current = current_revision(engine)
     head = head_revision()
     if current == head:
         return
-    where = describe(engine)
+    where = engine.url.render_as_string(hide_password=True)
     if current is None:
         raise SchemaNotCurrent(f"{where} has no matcher tables yet: run `matcher db upgrade`")
     raise SchemaNotCurrent(f"{where} is at schema revision {current}, this matcher needs "

@@ -33,7 +33,7 @@ import pandas as pd
 from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 
-from matcher import evaluation, feedback, lease, metrics, registry
+from matcher import evaluation, feedback, lease, registry
 from matcher.algorithms import ALGORITHMS
 from matcher.db import sql
 from matcher.errors import ChampionChanged, MatcherError
@@ -45,7 +45,7 @@ from matcher.training import TrainingRun
 
 log = logging.getLogger(__name__)
 
-COVERAGE = "coverage@10"
+COVERAGE = evaluation.COVERAGE
 
 
 @dataclass
@@ -95,7 +95,8 @@ def weighted(train: pd.DataFrame, propensity: dict[int, float], floor: float) ->
 
 def retrain(engine: Engine, *, algorithms: list[str] | None = None,
             policy: RetrainPolicy | None = None, dry_run: bool = False, force: bool = False,
-            oracle_mentees: int = 300, as_of: datetime | None = None,
+            oracle_mentees: int = 300, oracle_source: evaluation.OracleSource | None = None,
+            as_of: datetime | None = None,
             job: JobRun | None = None) -> RetrainRun:
     """One retrain. ``job`` (the CLI's run, holding the retrain lease) is recorded with the
     decision, and its lease is checked in the transaction that promotes."""
@@ -109,7 +110,7 @@ def retrain(engine: Engine, *, algorithms: list[str] | None = None,
         info = conn.execute(sql("registry/show.sql"), {"id": champion.version_id}).mappings().one()
         session = FeatureSession(conn)
         pairs = evaluation.labelled_pairs(session)
-        oracle = evaluation.oracle_sample(session, conn, as_of, oracle_mentees)
+        oracle = oracle_source(session, conn, as_of) if oracle_source else None
         candidates = evaluation.candidate_sample(session, conn, as_of, oracle_mentees)
         last_decision = conn.execute(sql("registry/last_decision.sql")).scalar_one_or_none()
         since = max(info["created_at"], last_decision or info["created_at"])
@@ -143,12 +144,7 @@ def retrain(engine: Engine, *, algorithms: list[str] | None = None,
     train = weighted(split.train, run.propensity, policy.propensity_floor)
 
     def judged(name: str, kind: str, model) -> Evaluation:
-        result = evaluation.evaluate(name, kind, evaluation.model_scorer(model),
-                                     model.probabilistic, split.test, oracle)
-        result.metrics[COVERAGE] = metrics.coverage(
-            candidates["mentee_id"].to_numpy(), candidates["mentor_id"].to_numpy(),
-            model.predict(evaluation.matrix(candidates, model.features)))
-        return result
+        return evaluation.judge(name, kind, model, split.test, oracle, candidates)
 
     if job:
         job.stage = "training the challenger"

@@ -45,7 +45,7 @@ from matcher.clock import Clock
 from matcher.db import sql
 from matcher.errors import NothingToScore, ShrinkRefused
 from matcher.features import MAX_CANDIDATES, FeatureSession, active_mentee_ids
-from matcher.loader import copy_frame
+from matcher.pgcopy import copy_frame
 from matcher.runlog import JobRun, job_run
 
 log = logging.getLogger(__name__)

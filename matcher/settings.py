@@ -11,10 +11,25 @@ from sqlalchemy.exc import ArgumentError
 
 from matcher.errors import ConfigError
 
-#: Repository root (the package is installed in editable mode; alembic/ and sql/ live here).
+#: The checkout, when matcher runs from one (editable install): sql/ and alembic/ live here.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SQL_DIR = PROJECT_ROOT / "sql"
-ALEMBIC_DIR = PROJECT_ROOT / "alembic"
+#: Where a built wheel carries its copies of sql/ and alembic/ (see setup.py).
+PACKAGED_DATA = Path(__file__).resolve().parent / "_data"
+
+
+def _data_folder(name: str) -> Path:
+    packaged = PACKAGED_DATA / name
+    return packaged if packaged.is_dir() else PROJECT_ROOT / name
+
+
+SQL_DIR = _data_folder("sql")
+ALEMBIC_DIR = _data_folder("alembic")
+
+
+def _default_data_dir() -> Path:
+    """``.matcher/`` in the checkout; for an installed wheel, ``~/.matcher``."""
+    in_checkout = (PROJECT_ROOT / "pyproject.toml").is_file() and not PACKAGED_DATA.is_dir()
+    return PROJECT_ROOT / ".matcher" if in_checkout else Path.home() / ".matcher"
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -29,7 +44,8 @@ class Settings:
         SQLAlchemy URL of the PostgreSQL database, normalised to psycopg2; ``None`` means
         "use the embedded server in ``data_dir / 'pgdata'``".
     data_dir:
-        Folder for the embedded database and reports (``MATCHER_DATA_DIR``, default ``.matcher``).
+        Folder for the embedded database and reports (``MATCHER_DATA_DIR``; default
+        ``.matcher`` in the checkout, ``~/.matcher`` for an installed wheel).
     log_level:
         Logging level name (``MATCHER_LOG_LEVEL``, default ``INFO``).
     keep_batches:
@@ -112,7 +128,7 @@ def get_settings() -> Settings:
         raise ConfigError(f"MATCHER_LOG_LEVEL must be one of {choices}, got '{level}'")
     return Settings(
         database_url=normalise_database_url(url) if url else None,
-        data_dir=Path(os.environ.get("MATCHER_DATA_DIR") or PROJECT_ROOT / ".matcher").resolve(),
+        data_dir=Path(os.environ.get("MATCHER_DATA_DIR") or _default_data_dir()).resolve(),
         log_level=level,
         keep_batches=_number_env("MATCHER_KEEP_BATCHES", 7, 1),
         retrain_metric=os.environ.get("MATCHER_RETRAIN_METRIC") or "ndcg@10",

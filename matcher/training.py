@@ -17,7 +17,7 @@ from tqdm import tqdm
 from matcher import evaluation, registry
 from matcher.algorithms import ALGORITHMS, PARAMETERS
 from matcher.errors import ChampionChanged
-from matcher.evaluation import BASELINES, Evaluation
+from matcher.evaluation import Evaluation
 from matcher.features import FEATURES, FeatureSession
 
 log = logging.getLogger(__name__)
@@ -56,27 +56,25 @@ class TrainingRun:
 
 
 def train(engine: Engine, algorithms: list[str], *, holdout_share: float = 0.2, cv: int = 0,
-          oracle_mentees: int = 300, promote: bool = True, as_of: datetime | None = None,
+          oracle_source: evaluation.OracleSource | None = None, promote: bool = True,
+          as_of: datetime | None = None,
           job_run_id: int | None = None, progress: bool = False) -> TrainingRun:
     as_of = as_of or datetime.now(UTC)
     with engine.begin() as conn:
         session = FeatureSession(conn)
         pairs = evaluation.labelled_pairs(session)
-        oracle = evaluation.oracle_sample(session, conn, as_of, oracle_mentees)
+        oracle = oracle_source(session, conn, as_of) if oracle_source else None
     split = evaluation.time_split(pairs, holdout_share)
     log.info("labelled pairs: %d for training (before %s), %d held out", len(split.train),
              split.cutoff, len(split.test))
     run = TrainingRun(split, evaluation.main_metric(oracle), oracle=oracle)
 
-    for name, score in BASELINES.items():
-        run.evaluations.append(evaluation.evaluate(name, "baseline", score, False, split.test,
-                                                   oracle))
+    run.evaluations += evaluation.baselines(split.test, oracle)
     models = {}
     for name in tqdm(algorithms, desc="training", unit="model", disable=not progress):
         model = ALGORITHMS[name](list(FEATURES))
         run.seconds[name] = evaluation.fit(model, split.train)
-        result = evaluation.evaluate(name, "model", evaluation.model_scorer(model),
-                                     model.probabilistic, split.test, oracle)
+        result = evaluation.judge(name, "model", model, split.test, oracle)
         if cv > 1:
             result.metrics |= evaluation.cross_validate(ALGORITHMS[name], PARAMETERS[name],
                                                         split.train, cv)
@@ -90,10 +88,9 @@ def train(engine: Engine, algorithms: list[str], *, holdout_share: float = 0.2, 
         run.champion_before = registry.champion_id(conn)
         if run.champion_before is not None:
             champion = registry.load(conn, run.champion_before)
-            run.evaluations.append(evaluation.evaluate(
+            run.evaluations.append(evaluation.judge(
                 f"champion v{run.champion_before} ({champion.algorithm})", "champion",
-                evaluation.model_scorer(champion.model), champion.model.probabilistic,
-                split.test, oracle))
+                champion.model, split.test, oracle))
         window = {"trained_before": split.cutoff.isoformat(), "as_of": as_of.isoformat(),
                   "first_pair": split.train["as_of"].min().isoformat()}
         counts = {"train": len(split.train), "test": len(split.test),

@@ -8,7 +8,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from matcher.availability import parse_availability, utc_slots
-from matcher.features import FEATURES
+from matcher.features import FEATURES, PRIOR_WEIGHT, RATE_PRIOR
 
 LEVEL_YEARS = {"student": 0, "junior": 2, "mid": 5, "senior": 9, None: None}
 
@@ -57,9 +57,9 @@ def reference_features(engine, pairs: pd.DataFrame) -> pd.DataFrame:
         load = int(((before["status"] != "declined")
                     & (before["ended_at"].isna() | (before["ended_at"] >= t))).sum())
         global_done = ended[ended["ended_at"] < t]
-        prior = ((global_done["status"] == "completed").mean() if len(global_done) else 0.3)
+        prior = ((global_done["status"] == "completed").mean() if len(global_done) else RATE_PRIOR)
         answers = answered[answered["acted_at"] < t]
-        global_accept = ((answers["action"] == "accepted").mean() if len(answers) else 0.3)
+        global_accept = ((answers["action"] == "accepted").mean() if len(answers) else RATE_PRIOR)
         answers = answers[answers["mentor_id"] == m.name]
         mentor_accepted = int((answers["action"] == "accepted").sum())
         mine = interactions[(interactions["mentee_id"] == e.name)
@@ -85,11 +85,12 @@ def reference_features(engine, pairs: pd.DataFrame) -> pd.DataFrame:
                                        if accepted + declined else np.nan),
             "mentor_completed": completed,
             "mentor_abandoned": abandoned,
-            "mentor_success_smoothed": (completed + 5 * prior) / (completed + abandoned + 5),
+            "mentor_success_smoothed": (completed + PRIOR_WEIGHT * prior)
+                                       / (completed + abandoned + PRIOR_WEIGHT),
             "mentor_mean_rating": ratings.mean() if len(ratings) else np.nan,
             "mentor_load_ratio": load / m.capacity if m.capacity else np.nan,
-            "mentor_recommendation_acceptance": (mentor_accepted + 5 * global_accept)
-                                                / (len(answers) + 5),
+            "mentor_recommendation_acceptance": (mentor_accepted + PRIOR_WEIGHT * global_accept)
+                                                / (len(answers) + PRIOR_WEIGHT),
             "mentee_requests": len(mine),
             "mentee_declines": int(((mine["status"] == "declined")
                                     & (mine_declined_time < t)).sum()),

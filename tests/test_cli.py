@@ -97,7 +97,8 @@ def test_algorithms_option_names_every_algorithm_and_refuses_unknown_ones(comman
     from click.testing import CliRunner
 
     from matcher.algorithms import ALGORITHMS
-    from matcher.cli import ALGORITHM_NAMES, cli
+    from matcher.cli import cli
+    from matcher.cli.models import ALGORITHM_NAMES
 
     assert tuple(ALGORITHMS) == ALGORITHM_NAMES
     result = CliRunner().invoke(cli, [command, "--algorithms", "logistic,svm"])

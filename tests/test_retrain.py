@@ -16,6 +16,7 @@ from matcher.errors import InputError
 from matcher.features import FEATURES, FeatureSession
 from matcher.importer import import_feedback
 from matcher.retraining import RetrainPolicy, propensities, retrain, weighted
+from matcher.synthetic import oracle
 
 from .helpers import invoke, seed
 
@@ -40,9 +41,9 @@ def _champion(engine) -> tuple[int, float]:
     with engine.begin() as conn:
         champion = registry.load_champion(conn)
         session = FeatureSession(conn)
-        oracle = evaluation.oracle_sample(session, conn, datetime.now(UTC), 200)
-    scores = evaluation.model_scorer(champion.model)(oracle.frame)
-    return champion.version_id, oracle.evaluate(scores)["oracle_efficiency"]
+        truth = oracle.oracle_sample(session, conn, datetime.now(UTC), 200)
+    scores = evaluation.model_scorer(champion.model)(truth.frame)
+    return champion.version_id, truth.evaluate(scores)["oracle_efficiency"]
 
 
 def _register_weak_champion(engine) -> int:
@@ -113,17 +114,17 @@ def test_a_worse_challenger_is_kept_out_forced_in_logged_and_rolled_back(
     with engine.connect() as conn:
         good = registry.champion_id(conn)
 
-    kept = retrain(engine, algorithms=[ShuffledLogistic.name], oracle_mentees=100)
+    kept = retrain(engine, algorithms=[ShuffledLogistic.name], oracle_mentees=100, oracle_source=oracle.source(100))
     assert kept.outcome == "kept" and kept.promoted is None
     assert "kept the champion" in kept.decision
     assert not next(g for g in kept.guards if g.name == "ndcg@10").passed
     with engine.connect() as conn:
         assert registry.champion_id(conn) == good
 
-    dry = retrain(engine, algorithms=["logistic"], oracle_mentees=100, dry_run=True)
+    dry = retrain(engine, algorithms=["logistic"], oracle_mentees=100, oracle_source=oracle.source(100), dry_run=True)
     assert dry.outcome == "dry_run" and dry.promoted is None
 
-    forced = retrain(engine, algorithms=[ShuffledLogistic.name], oracle_mentees=100,
+    forced = retrain(engine, algorithms=[ShuffledLogistic.name], oracle_mentees=100, oracle_source=oracle.source(100),
                      force=True)
     assert forced.outcome == "promoted" and forced.forced
     with engine.connect() as conn:
@@ -198,7 +199,7 @@ def test_a_broken_client_declining_everything_blocks_promotion(db_url, engine, t
     path = tmp_path / "broken.csv"
     _feedback_csv(path, _published_rows(engine), "declined", datetime.now(UTC))
     invoke("feedback", "import", str(path))
-    run = retrain(engine, algorithms=["logistic"], oracle_mentees=100,
+    run = retrain(engine, algorithms=["logistic"], oracle_mentees=100, oracle_source=oracle.source(100),
                   policy=RetrainPolicy(margin=-1.0))  # any challenger would do, but for this
     assert run.outcome == "kept" and run.promoted is None
     mix = next(c for c in run.checks if c.name == "action mix")
@@ -216,7 +217,7 @@ def test_a_flood_of_feedback_for_one_mentor_blocks_promotion(db_url, engine, tmp
     _feedback_csv(path, published[published["mentor_id"] == flooded], "accepted",
                   datetime.now(UTC))
     invoke("feedback", "import", str(path))
-    run = retrain(engine, algorithms=["logistic"], oracle_mentees=100)
+    run = retrain(engine, algorithms=["logistic"], oracle_mentees=100, oracle_source=oracle.source(100))
     flood = next(c for c in run.checks if c.name == "one mentor flooded")
     assert not flood.passed and repr(flooded) in flood.detail
     assert run.outcome == "kept" and "one mentor flooded" in run.decision

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from matcher.truth import TruthModel, oracle_top_k
+from matcher.synthetic.truth import TruthModel, oracle_top_k
 from tests.helpers import count_rows, seed, table_contents
 
 

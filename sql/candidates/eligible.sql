@@ -3,12 +3,13 @@
 -- rate so far shrunk towards the global rate (as mentor_success_smoothed in
 -- features/select.sql). In id order.
 WITH global AS (
-    SELECT coalesce(avg((status = 'completed')::int), 0.3) AS rate
+    SELECT coalesce(avg((status = 'completed')::int), CAST(:rate_prior AS float8)) AS rate
     FROM interactions
     WHERE status IN ('completed', 'abandoned') AND ended_at < CAST(:as_of AS timestamptz)
 )
 SELECT m.id, m.domains, m.skills, m.languages, m.availability_utc::text AS availability,
-       (h.completed + 5 * global.rate) / (h.completed + h.abandoned + 5) AS prior
+       (h.completed + :prior_weight * global.rate) / (h.completed + h.abandoned + :prior_weight)
+           AS prior
 FROM mentors m
 CROSS JOIN global
 CROSS JOIN LATERAL (

@@ -24,8 +24,8 @@ CREATE INDEX ON global_actions (acted_at);
 -- Success rate of all pairings ended before as_of, and acceptance rate of all
 -- recommendations acted on before as_of: the priors that mentor rates shrink to.
 CREATE TEMP TABLE global_rate ON COMMIT DROP AS
-SELECT k.as_of, coalesce(g.completed::float8 / g.ended, 0.3) AS rate,
-       coalesce(a.accepted::float8 / a.acted, 0.3) AS accept_rate
+SELECT k.as_of, coalesce(g.completed::float8 / g.ended, CAST(:rate_prior AS float8)) AS rate,
+       coalesce(a.accepted::float8 / a.acted, CAST(:rate_prior AS float8)) AS accept_rate
 FROM (SELECT DISTINCT as_of FROM feature_pairs) k
 LEFT JOIN LATERAL (SELECT completed, ended FROM global_outcomes
                    WHERE ended_at < k.as_of ORDER BY ended_at DESC LIMIT 1) g ON true
@@ -81,11 +81,12 @@ SELECT mh.mentor_id, mh.as_of, m.industry, m.languages, m.style, m.availability_
        mh.accepted::float8 / nullif(mh.accepted + mh.declined, 0) AS mentor_acceptance_rate,
        mh.completed AS mentor_completed,
        mh.abandoned AS mentor_abandoned,
-       (mh.completed + 5 * g.rate) / (mh.completed + mh.abandoned + 5)
+       (mh.completed + :prior_weight * g.rate) / (mh.completed + mh.abandoned + :prior_weight)
            AS mentor_success_smoothed,
        mh.mean_rating::float8 AS mentor_mean_rating,
        mh.load::float8 / nullif(m.capacity, 0) AS mentor_load_ratio,
-       (ma.accepted + 5 * g.accept_rate) / (ma.accepted + ma.declined + 5)
+       (ma.accepted + :prior_weight * g.accept_rate)
+           / (ma.accepted + ma.declined + :prior_weight)
            AS mentor_recommendation_acceptance
 FROM mentor_history mh
 JOIN mentor_answers ma ON ma.mentor_id = mh.mentor_id AND ma.as_of = mh.as_of

@@ -1,12 +1,15 @@
-"""PostgreSQL's binary COPY format for fixed-width numeric columns, packed and unpacked with
-numpy: no per-value text formatting or parsing on either side.
+"""COPY in and out of PostgreSQL: the shared plumbing every stage that moves rows in bulk uses.
 
-Only what matcher moves in bulk: 8-byte integers, 8-byte floats and timestamps, never NULL
-(NULL floats travel as NaN). Format: https://www.postgresql.org/docs/current/sql-copy.html
+* Text COPY (CSV) for frames and rows of any type: :func:`copy_frame`, :func:`copy_rows`.
+* Binary COPY for fixed-width numeric columns, packed and unpacked with numpy, with no
+  per-value text formatting or parsing on either side: :func:`copy_in`, :func:`copy_out`.
+  Only what matcher moves in bulk: 8-byte integers, 8-byte floats and timestamps, never
+  NULL (NULL floats travel as NaN). Format: https://www.postgresql.org/docs/current/sql-copy.html
 """
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import UTC, datetime
 
@@ -70,3 +73,36 @@ def copy_out(conn: Connection, query: str, integers: list[str],
     rows = np.frombuffer(data, dtype=dtype, count=count, offset=len(SIGNATURE))
     return pd.DataFrame({c: rows[c].astype(np.int64 if c in integers else np.float64)
                          for c in [*integers, *floats]})
+
+
+def csv_text(frame: pd.DataFrame) -> io.StringIO:
+    """``frame`` as CSV text without header or index, ready for :func:`copy_rows`."""
+    buffer = io.StringIO()
+    frame.to_csv(buffer, header=False, index=False, lineterminator="\n")
+    buffer.seek(0)
+    return buffer
+
+
+def copy_frame(conn: Connection, table: str, frame: pd.DataFrame) -> None:
+    """COPY ``frame`` (columns named as ``table``'s) into ``table``, in ``conn``'s
+    transaction; missing values become NULL."""
+    copy_rows(conn, table, list(frame.columns), csv_text(frame))
+
+
+def copy_rows(conn: Connection, table: str, columns: list[str], rows, *, not_null=()) -> None:
+    """Stream ``rows`` (tuples of CSV-ready cells, or a CSV text buffer) into ``table`` with
+    COPY ... FROM STDIN, inside ``conn``'s transaction."""
+    if isinstance(rows, io.StringIO):
+        buffer = rows
+    else:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(rows)
+        buffer.seek(0)
+    options = pgsql.SQL("FORMAT csv")
+    if not_null:
+        options = pgsql.SQL("FORMAT csv, FORCE_NOT_NULL ({})").format(
+            pgsql.SQL(", ").join(map(pgsql.Identifier, not_null)))
+    statement = pgsql.SQL("COPY {} ({}) FROM STDIN WITH ({})").format(
+        pgsql.Identifier(table), pgsql.SQL(", ").join(map(pgsql.Identifier, columns)), options)
+    with conn.connection.driver_connection.cursor() as cursor:
+        cursor.copy_expert(statement.as_string(cursor), buffer)

@@ -26,9 +26,10 @@ from matcher.availability import parse_availability, utc_slots
 from matcher.db import sql
 from matcher.errors import MatcherError
 from matcher.formats import FEEDBACK, INTERACTIONS, MENTEES, MENTORS
-from matcher.loader import Dataset, LoadReport, copy_rows
-from matcher.taxonomy import DOMAIN_SKILLS, DOMAINS, INDUSTRIES, STYLES, TIMEZONES
-from matcher.truth import COEFFICIENTS, TruthModel
+from matcher.loader import Dataset, LoadReport
+from matcher.pgcopy import copy_rows
+from matcher.synthetic.taxonomy import DOMAIN_SKILLS, DOMAINS, INDUSTRIES, STYLES, TIMEZONES
+from matcher.synthetic.truth import COEFFICIENTS, TruthModel
 
 log = logging.getLogger(__name__)
 
@@ -347,19 +348,19 @@ def seed_database(engine, n_mentors: int, n_mentees: int, seed: int, as_of: date
     """Build a world and load it in one transaction; with ``replace``, existing data goes."""
     started = time.perf_counter()
     with engine.begin() as conn:
-        existing = conn.execute(sql("seed/existing_rows.sql")).scalar_one()
+        existing = conn.execute(sql("synthetic/seed/existing_rows.sql")).scalar_one()
         if existing and not replace:
             raise MatcherError(f"the database already holds {existing:,} mentors/mentees; "
                                "run `matcher seed --replace` to delete all data and reseed")
         offsets = loader.timezone_offsets(conn)
         world = build_world(n_mentors, n_mentees, seed, as_of, offsets, progress)
-        conn.execute(sql("seed/clear_all.sql"))
+        conn.execute(sql("synthetic/seed/clear_all.sql"))
         report = loader.load(conn, world.data)
         mentor_rows, mentee_rows = _truth_rows(world)
-        conn.execute(sql("seed/create_truth_stage.sql"))
+        conn.execute(sql("synthetic/seed/create_truth_stage.sql"))
         copy_rows(conn, "stage_mentor_traits", ["mentor_id", "quality", "popularity"], mentor_rows)
         copy_rows(conn, "stage_mentee_traits", ["mentee_id", "motivation"], mentee_rows)
-        conn.execute(sql("seed/store_truth.sql"),
+        conn.execute(sql("synthetic/seed/store_truth.sql"),
                      {"seed": seed, "as_of": as_of, "coefficients": json.dumps(world.coefficients)})
     interactions = world.data.interactions
     ended = interactions["status"].isin(["completed", "abandoned"])

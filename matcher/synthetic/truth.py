@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from matcher.db import sql
 from matcher.errors import MatcherError
-from matcher.taxonomy import EXPERIENCE_LEVEL_YEARS
+from matcher.synthetic.taxonomy import EXPERIENCE_LEVEL_YEARS
 
 #: Logit weights of the true success probability; ``intercept`` is calibrated per world.
 COEFFICIENTS = {
@@ -181,12 +181,12 @@ class TruthModel:
     def from_database(cls, engine: Engine) -> TruthModel:
         """Load the truth of the world seeded into ``engine``'s database."""
         with engine.connect() as conn:
-            world = conn.execute(sql("truth/world.sql")).scalar_one_or_none()
+            world = conn.execute(sql("synthetic/truth/world.sql")).scalar_one_or_none()
             if world is None:
                 raise MatcherError("this database holds no synthetic world "
                                    "(the oracle exists only for `matcher seed` worlds)")
-            mentors = pd.read_sql(sql("truth/mentors.sql"), conn)
-            mentees = pd.read_sql(sql("truth/mentees.sql"), conn)
+            mentors = pd.read_sql(sql("synthetic/truth/mentors.sql"), conn)
+            mentees = pd.read_sql(sql("synthetic/truth/mentees.sql"), conn)
         coefficients = world if isinstance(world, dict) else json.loads(world)
         return cls(mentors, mentees, coefficients)
 
