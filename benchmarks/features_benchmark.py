@@ -19,8 +19,9 @@ import numpy as np
 import sqlalchemy as sa
 
 from benchmarks.common import scratch_database
+from matcher.candidates import active_mentee_ids
 from matcher.db import sql
-from matcher.features import FeatureSession, active_mentee_ids
+from matcher.features import FeatureSession
 from matcher.synthetic.seed import PRESETS, seed_database
 from matcher.synthetic.truth import TruthModel
 

@@ -20,7 +20,8 @@ import xgboost as xgb
 from benchmarks.common import parse, scale_parser, scratch_database
 from matcher import evaluation
 from matcher.algorithms import ALGORITHMS
-from matcher.features import FEATURES, FeatureSession, active_mentee_ids
+from matcher.candidates import active_mentee_ids
+from matcher.features import FEATURES, FeatureSession
 from matcher.synthetic.seed import seed_database
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)

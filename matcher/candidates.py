@@ -126,3 +126,8 @@ def _top_columns(value: np.ndarray, n: int) -> np.ndarray:
     candidates = np.take_along_axis(candidates, order, axis=1)
     chosen = np.take_along_axis(chosen, order, axis=1)
     return np.where(np.isfinite(chosen), candidates, -1)
+
+
+def active_mentee_ids(conn: Connection) -> list[int]:
+    """Internal ids of the mentees who get recommendations."""
+    return list(conn.execute(sql("candidates/active_mentees.sql")).scalars())

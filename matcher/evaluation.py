@@ -25,8 +25,9 @@ from sqlalchemy import Connection
 
 from matcher import metrics
 from matcher.algorithms import Algorithm
+from matcher.candidates import active_mentee_ids
 from matcher.errors import MatcherError
-from matcher.features import FEATURES, FeatureSession, active_mentee_ids
+from matcher.features import FEATURES, FeatureSession
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ def export_files(engine: Engine, folder: Path) -> dict[str, int]:
     with engine.connect() as conn:
         for name, fmt in FORMATS.items():
             kinds = [c.kind for c in fmt.columns]
-            result = conn.execute(sql(f"export/{name}.sql"))
+            result = conn.execute(sql(f"exporter/{name}.sql"))
             with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as handle:
                 writer = csv.writer(handle, lineterminator="\n")
                 writer.writerow(fmt.column_names)

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
-from matcher import pgcopy
-from matcher.candidates import Prefilter
+from matcher import loader, pgcopy
+from matcher.candidates import Prefilter, active_mentee_ids
 from matcher.db import sql, sql_text
 
 log = logging.getLogger(__name__)
@@ -110,16 +110,6 @@ class FeatureSession:
         return frame
 
 
-def active_mentee_ids(conn: Connection) -> list[int]:
-    return list(conn.execute(sql("candidates/active_mentees.sql")).scalars())
-
-
-def external_ids(conn: Connection) -> tuple[dict[int, str], dict[int, str]]:
-    """Internal id -> the programme's id, for mentees and for mentors."""
-    return ({i: name for name, i in conn.execute(sql("load/mentee_ids.sql"))},
-            {i: name for name, i in conn.execute(sql("load/mentor_ids.sql"))})
-
-
 def export_csv(conn: Connection, kind: str, path, as_of: datetime, chunk_size: int = 2000,
                progress: bool = False) -> int:
     """Write training or candidate feature rows to ``path`` (CSV), chunk by chunk.
@@ -140,7 +130,7 @@ def export_csv(conn: Connection, kind: str, path, as_of: datetime, chunk_size: i
         frame = tidy(session.training_frame(), ["accepted", "success"])
         frame.to_csv(path, index=False)
         return len(frame)
-    mentee_names, mentor_names = external_ids(conn)
+    mentee_names, mentor_names = loader.external_ids(conn)
     mentees = active_mentee_ids(conn)
     written = 0
     chunks = range(0, len(mentees), chunk_size)

@@ -277,8 +277,8 @@ def import_files(engine: Engine, mentors: Path | None, mentees: Path | None,
                                             ("feedback", feedback)) if p is not None}
     with engine.begin() as conn:
         timezones = set(loader.timezone_offsets(conn))
-        known_mentors = set(conn.execute(sql("load/mentor_ids.sql")).scalars())
-        known_mentees = set(conn.execute(sql("load/mentee_ids.sql")).scalars())
+        mentee_names, mentor_names = loader.external_ids(conn)
+        known_mentors, known_mentees = set(mentor_names.values()), set(mentee_names.values())
 
         frames = {name: read_file(path, FORMATS[name], timezones, problems)
                   for name, path in paths.items()}
@@ -342,7 +342,7 @@ def _check_published(conn, path: Path, frame: pd.DataFrame, problems: Problems,
     complete = frame.dropna(subset=["mentee_id", "mentor_id", "rank", "shown_at"])
     complete = complete[complete["mentee_id"].isin(mentees)
                         & complete["mentor_id"].isin(mentors)]
-    unpublished = conn.execute(sql("feedback/unpublished.sql"), {
+    unpublished = conn.execute(sql("importer/unpublished_feedback.sql"), {
         "mentee_ids": complete["mentee_id"].tolist(),
         "mentor_ids": complete["mentor_id"].tolist(),
         "ranks": [int(r) for r in complete["rank"]],

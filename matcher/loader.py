@@ -95,9 +95,15 @@ def availability_bits(frame: pd.DataFrame, offsets: dict[str, int]) -> list[str]
             for text, tz in zip(frame["availability"], frame["timezone"], strict=True)]
 
 
+def external_ids(conn: Connection) -> tuple[dict[int, str], dict[int, str]]:
+    """Internal id -> the programme's id, for mentees and for mentors."""
+    return ({i: name for name, i in conn.execute(sql("loader/mentee_ids.sql"))},
+            {i: name for name, i in conn.execute(sql("loader/mentor_ids.sql"))})
+
+
 def timezone_offsets(conn: Connection) -> dict[str, int]:
     """Standard UTC offset in minutes of every zone PostgreSQL knows."""
-    return dict(conn.execute(sql("timezone_offsets.sql")).all())
+    return dict(conn.execute(sql("loader/timezone_offsets.sql")).all())
 
 
 def load(conn: Connection, data: Dataset) -> LoadReport:
@@ -108,7 +114,7 @@ def load(conn: Connection, data: Dataset) -> LoadReport:
     """
     report = LoadReport()
     clock = Clock(report.seconds)
-    conn.execute(sql("load/create_stage.sql"))
+    conn.execute(sql("loader/create_stage.sql"))
     offsets = timezone_offsets(conn)
     for fmt in (MENTORS, MENTEES, INTERACTIONS, FEEDBACK):
         frame = getattr(data, fmt.name)
@@ -124,7 +130,7 @@ def load(conn: Connection, data: Dataset) -> LoadReport:
 
     for fmt in (MENTORS, MENTEES, INTERACTIONS, FEEDBACK):
         if fmt is INTERACTIONS:  # people are in place: every reference must resolve now
-            unresolved = conn.execute(sql("load/unresolved_references.sql")).all()
+            unresolved = conn.execute(sql("loader/unresolved_references.sql")).all()
             if unresolved:
                 listed = "; ".join(f"{f}: mentee {me!r} / mentor {mo!r}"
                                    for f, me, mo in unresolved)
@@ -132,9 +138,9 @@ def load(conn: Connection, data: Dataset) -> LoadReport:
         frame = getattr(data, fmt.name)
         with clock("write"), bulk.rebuilt_after(
                 conn, TABLES[fmt.name], 0 if frame is None else len(frame)):
-            inserted, updated = conn.execute(sql(f"load/upsert_{fmt.name}.sql")).one()
+            inserted, updated = conn.execute(sql(f"loader/upsert_{fmt.name}.sql")).one()
         report.inserted[fmt.name], report.updated[fmt.name] = inserted, updated
-    conn.execute(sql("load/drop_stage.sql"))
+    conn.execute(sql("loader/drop_stage.sql"))
     log.info("loaded %s in %.1f s (%s)", report, sum(report.seconds.values()),
              ", ".join(f"{step} {seconds:.1f} s" for step, seconds in report.seconds.items()))
     return report

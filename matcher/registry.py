@@ -178,6 +178,30 @@ def rollback(conn: Connection, reason: str, by: str | None = None) -> int:
     return previous
 
 
+def version_info(conn: Connection, version_id: int) -> dict:
+    """Everything the registry knows about one version, without its artifact."""
+    row = conn.execute(sql("registry/show.sql"), {"id": version_id}).mappings().one_or_none()
+    if row is None:
+        raise _no_such_version(version_id)
+    return dict(row)
+
+
+def last_decision_time(conn: Connection):
+    """When ``matcher retrain`` last decided (promoted, kept or dry run), if ever."""
+    return conn.execute(sql("registry/last_decision.sql")).scalar_one_or_none()
+
+
+def log_decision(conn: Connection, *, challenger_id: int | None, champion_id: int | None,
+                 outcome: str, forced: bool, reason: str, comparison: dict,
+                 feedback_checks: list[dict], job_run_id: int | None) -> int:
+    """One ``model_decisions`` row, in the caller's transaction; returns its id."""
+    return conn.execute(sql("registry/decide.sql"), {
+        "challenger_id": challenger_id, "champion_id": champion_id, "outcome": outcome,
+        "forced": forced, "reason": reason, "comparison": json.dumps(comparison),
+        "feedback_checks": json.dumps(feedback_checks), "decided_by": who(),
+        "job_run_id": job_run_id}).scalar_one()
+
+
 def _rows(engine: Engine, query: str) -> list[dict]:
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(sql(query)).mappings()]
@@ -198,10 +222,7 @@ def decisions(engine: Engine) -> list[dict]:
 
 def show(engine: Engine, version_id: int) -> dict:
     with engine.connect() as conn:
-        row = conn.execute(sql("registry/show.sql"), {"id": version_id}).mappings().one_or_none()
-    if row is None:
-        raise _no_such_version(version_id)
-    return dict(row)
+        return version_info(conn, version_id)
 
 
 def _no_such_version(version_id: int) -> MatcherError:

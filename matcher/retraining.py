@@ -23,7 +23,6 @@ on the same fresh holdout, and promote it only when it is better.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,7 +34,6 @@ from sqlalchemy.engine import Engine
 
 from matcher import evaluation, feedback, lease, registry
 from matcher.algorithms import ALGORITHMS
-from matcher.db import sql
 from matcher.errors import ChampionChanged, MatcherError
 from matcher.evaluation import Evaluation
 from matcher.features import FEATURES, FeatureSession
@@ -107,21 +105,19 @@ def retrain(engine: Engine, *, algorithms: list[str] | None = None,
     as_of = as_of or datetime.now(UTC)
     with engine.begin() as conn:
         champion = registry.load_champion(conn)
-        info = conn.execute(sql("registry/show.sql"), {"id": champion.version_id}).mappings().one()
+        info = registry.version_info(conn, champion.version_id)
         session = FeatureSession(conn)
         pairs = evaluation.labelled_pairs(session)
         oracle = oracle_source(session, conn, as_of) if oracle_source else None
         candidates = evaluation.candidate_sample(session, conn, as_of, oracle_mentees)
-        last_decision = conn.execute(sql("registry/last_decision.sql")).scalar_one_or_none()
+        last_decision = registry.last_decision_time(conn)
         since = max(info["created_at"], last_decision or info["created_at"])
         checks = feedback.check(conn, since=since)
         trained_before = info["training_window"].get("trained_before")
         not_before = pd.Timestamp(trained_before) if trained_before else None
         split = evaluation.time_split(pairs, policy.holdout_share, not_before,
                                       need_test=False)
-        answered = pd.DataFrame(conn.execute(sql("feedback/answered_by_rank.sql"),
-                                             {"before": split.cutoff.to_pydatetime()}).all(),
-                                columns=["rank", "shown", "answered"])
+        answered = feedback.answered_by_rank(conn, split.cutoff.to_pydatetime())
     run = RetrainRun(split, policy.metric, oracle=oracle, checks=checks,
                      champion_name=f"champion v{champion.version_id} ({champion.algorithm})",
                      champion_before=champion.version_id)
@@ -248,12 +244,10 @@ def _log_decision(conn: Connection, run: RetrainRun, champion_id: int, challenge
     comparison = {e.name: {k: v for k, v in e.metrics.items() if np.isfinite(v)}
                   for e in run.evaluations}
     comparison["guards"] = [g.as_dict() for g in run.guards]
-    run.decision_id = conn.execute(sql("registry/decide.sql"), {
-        "challenger_id": challenger_id, "champion_id": champion_id, "outcome": run.outcome,
-        "forced": run.forced, "reason": run.decision,
-        "comparison": json.dumps(comparison),
-        "feedback_checks": json.dumps([c.as_dict() for c in run.checks]),
-        "decided_by": registry.who(), "job_run_id": job_run_id}).scalar_one()
+    run.decision_id = registry.log_decision(
+        conn, challenger_id=challenger_id, champion_id=champion_id, outcome=run.outcome,
+        forced=run.forced, reason=run.decision, comparison=comparison,
+        feedback_checks=[c.as_dict() for c in run.checks], job_run_id=job_run_id)
 
 
 def report_lines(run: RetrainRun) -> list[str]:

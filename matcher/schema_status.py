@@ -11,7 +11,7 @@ from matcher.db import raw_connection, sql_text
 def table_counts(engine: Engine) -> list[tuple[str, str, int]]:
     """``(name, kind, rows)`` for every table and view in matcher's schema."""
     with raw_connection(engine) as conn, conn.cursor() as cur:
-        cur.execute(sql_text("schema_status.sql"))
+        cur.execute(sql_text("schema_status/relations.sql"))
         relations = cur.fetchall()
         result = []
         for name, kind in relations:

@@ -41,10 +41,11 @@ from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
 from matcher import evaluation, lease, registry
+from matcher.candidates import active_mentee_ids
 from matcher.clock import Clock
 from matcher.db import sql
 from matcher.errors import NothingToScore, ShrinkRefused
-from matcher.features import MAX_CANDIDATES, FeatureSession, active_mentee_ids
+from matcher.features import MAX_CANDIDATES, FeatureSession
 from matcher.pgcopy import copy_frame
 from matcher.runlog import JobRun, job_run
 

@@ -6,6 +6,7 @@ Every import counts, also those inside functions: a lazy import is still a depen
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import matcher
@@ -80,3 +81,35 @@ def test_production_modules_never_import_synthetic_code():
 def test_the_graph_sees_imports_inside_functions():
     graph = import_graph()
     assert "matcher.migrations" in graph["matcher.db"]  # imported inside make_engine
+
+
+SQL_FILE = re.compile(r"^([a-z_]+)/[a-z_/]+\.sql$")
+
+
+def test_each_sql_folder_is_run_only_by_the_module_of_its_stage():
+    """``sql/<stage>/`` belongs to ``matcher/<stage>.py`` (``sql/synthetic/`` to the
+    synthetic package); shared plumbing is a module every stage calls, not shared SQL."""
+    strays = []
+    for path in PACKAGE.rglob("*.py"):
+        module = _module_name(path)
+        owner = "synthetic" if _within(module, "matcher.synthetic") else path.stem
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                match = SQL_FILE.match(node.value)
+                if match and match.group(1) != owner:
+                    strays.append(f"{module} runs {node.value}")
+            elif isinstance(node, ast.JoinedStr) and node.values:  # f"exporter/{name}.sql"
+                first, last = node.values[0], node.values[-1]
+                if (isinstance(first, ast.Constant) and re.match(r"^[a-z_]+/", first.value)
+                        and isinstance(last, ast.Constant) and last.value.endswith(".sql")
+                        and first.value.split("/")[0] != owner):
+                    strays.append(f"{module} runs {first.value}...")
+    assert not strays
+
+
+def test_every_sql_file_is_in_the_folder_of_a_stage():
+    root = PACKAGE.parent / "sql"
+    modules = {p.stem for p in PACKAGE.rglob("*.py")}
+    for path in root.rglob("*.sql"):
+        folder = path.relative_to(root).parts[0]
+        assert folder in modules | {"synthetic", "queries"}, path
