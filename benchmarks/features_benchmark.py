@@ -19,9 +19,8 @@ import numpy as np
 import sqlalchemy as sa
 
 from benchmarks.common import scratch_database
-from matcher.candidates import active_mentee_ids
-from matcher.db import sql
-from matcher.features import FeatureSession
+from matcher.candidates import Prefilter, active_mentee_ids
+from matcher.features import PRIOR_PARAMETERS, FeatureSession
 from matcher.synthetic.seed import PRESETS, seed_database
 from matcher.synthetic.truth import TruthModel
 
@@ -32,8 +31,7 @@ CHUNK = 2000
 def _recall(engine, candidates: dict[int, set[int]], k: int = 10) -> float:
     truth = TruthModel.from_database(engine)
     with engine.connect() as conn:
-        eligible = np.array([r.id for r in conn.execute(sql("candidates/eligible.sql"),
-                                                         {"as_of": AS_OF})])
+        eligible = Prefilter(conn, AS_OF, PRIOR_PARAMETERS).mentor_ids
         requested = {}
         for mentee, mentor in conn.execute(sa.text(
                 "SELECT mentee_id, mentor_id FROM interactions")).all():

@@ -92,6 +92,19 @@ def engine(db_url: str) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
+@pytest.fixture
+def reader_role(engine: sa.Engine) -> Iterator[str]:
+    """A role made by `matcher db grant-reader ROLE --create`, dropped afterwards."""
+    from .helpers import invoke
+
+    role = f"matcher_reader_{uuid.uuid4().hex[:8]}"
+    invoke("db", "grant-reader", role, "--create")
+    yield role
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'DROP OWNED BY "{role}"')
+        conn.exec_driver_sql(f'DROP ROLE "{role}"')
+
+
 # pytest-alembic: its built-in tests run on an empty database of their own.
 @pytest.fixture
 def alembic_config():

@@ -21,6 +21,17 @@ def invoke(*args: str) -> str:
     return result.output
 
 
+def assert_denied(conn: sa.Connection, role: str, statements: list[str]) -> None:
+    """Each statement, run as ``role`` on ``conn``, fails with "permission denied"."""
+    import pytest
+
+    for statement in statements:
+        conn.execute(sa.text(f'SET ROLE "{role}"'))
+        with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
+            conn.execute(sa.text(statement))
+        conn.rollback()
+
+
 def seed(*args: str) -> str:
     return invoke("seed", "--as-of", AS_OF.date().isoformat(), *args)
 
