@@ -51,6 +51,22 @@ def labelled_pairs(session: FeatureSession) -> pd.DataFrame:
                              ignore_index=True)
 
 
+def acceptance_pairs(session: FeatureSession) -> pd.DataFrame:
+    """Every request (interaction), labelled 1 if the mentor accepted it and 0 if declined,
+    with features as of the request: what the acceptance model learns. Same columns as
+    :func:`labelled_pairs`."""
+    frame = session.training_frame().assign(
+        label=lambda f: f["accepted"].astype(int), source="interaction", rank=np.nan)
+    frame = frame[["mentee_id", "mentor_id", "as_of", "label", "source", "rank", *FEATURES]]
+    frame["as_of"] = pd.to_datetime(frame["as_of"], utc=True)
+    return frame.sort_values(["mentee_id", "as_of", "mentor_id"], kind="stable",
+                             ignore_index=True)
+
+
+#: What a model predicts -> how its labelled pairs are built.
+TARGETS = {"success": labelled_pairs, "acceptance": acceptance_pairs}
+
+
 @dataclass
 class Split:
     train: pd.DataFrame
@@ -213,9 +229,12 @@ def evaluate_version(engine, version_id: int | None, holdout_share: float,
                          split.test, oracle)]
 
 
-def main_metric(oracle: OracleSample | None) -> str:
-    """What decides which model is best: oracle efficiency where a ground truth exists,
-    else NDCG@10 on the holdout."""
+def main_metric(oracle: OracleSample | None, target: str = "success") -> str:
+    """What decides which model is best: for success models, oracle efficiency where a
+    ground truth exists, else NDCG@10 on the holdout; for acceptance models (a probability
+    per request, not a ranking), ROC AUC."""
+    if target == "acceptance":
+        return "roc_auc"
     return "oracle_efficiency" if oracle is not None else "ndcg@10"
 
 

@@ -59,8 +59,9 @@ class LoadedModel:
 
 
 def register(conn: Connection, model: Algorithm, *, training_window: dict, row_counts: dict,
-             metrics: dict, job_run_id: int | None = None) -> int:
-    """Store ``model`` as a candidate version and return its id."""
+             metrics: dict, job_run_id: int | None = None, target: str = "success") -> int:
+    """Store ``model`` as a candidate version predicting ``target`` (``success``: the
+    pairing succeeds; ``acceptance``: the mentor accepts the request) and return its id."""
     artifact = model.to_bytes()
     digest = hashlib.sha256(artifact).hexdigest()
     key = get_settings().model_key
@@ -70,7 +71,7 @@ def register(conn: Connection, model: Algorithm, *, training_window: dict, row_c
         "row_counts": json.dumps(row_counts), "metrics": json.dumps(metrics),
         "library_versions": json.dumps(library_versions()),
         "artifact_format": model.artifact_format, "artifact": artifact,
-        "artifact_sha256": digest, "job_run_id": job_run_id,
+        "artifact_sha256": digest, "job_run_id": job_run_id, "target": target,
         "artifact_signature": key and signature(key, model.name, model.artifact_format, digest,
                                                 model.features),
     }).scalar_one()
@@ -120,14 +121,16 @@ def load(conn: Connection, version_id: int) -> LoadedModel:
     return LoadedModel(version_id, row["algorithm"], model)
 
 
-def champion_id(conn: Connection) -> int | None:
-    return conn.execute(sql("registry/champion.sql")).scalar_one_or_none()
+def champion_id(conn: Connection, target: str = "success") -> int | None:
+    return conn.execute(sql("registry/champion.sql"), {"target": target}).scalar_one_or_none()
 
 
-def load_champion(conn: Connection) -> LoadedModel:
-    version = champion_id(conn)
+def load_champion(conn: Connection, target: str = "success") -> LoadedModel:
+    version = champion_id(conn, target)
     if version is None:
-        raise NoChampion("there is no champion model yet; run `matcher train` first")
+        what = "champion model" if target == "success" else f"{target} champion model"
+        raise NoChampion(f"there is no {what} yet; run `matcher train"
+                         f"{'' if target == 'success' else ' --target ' + target}` first")
     return load(conn, version)
 
 
@@ -143,17 +146,17 @@ def promote(conn: Connection, version_id: int, reason: str, *, forced: bool = Fa
     version (``None``: still no champion), else :class:`ChampionChanged` and nothing changes.
     A challenger judged against one champion never replaces another."""
     conn.execute(sql("registry/lock.sql"))
+    row = conn.execute(sql("registry/status.sql"), {"id": version_id}).one_or_none()
+    if row is None:
+        raise _no_such_version(version_id)
     if expected_champion is not _ANY:
-        current = champion_id(conn)
+        current = champion_id(conn, row.target)
         if current != expected_champion:
             raise ChampionChanged(
                 f"the champion changed from {_name(expected_champion)} to {_name(current)} "
                 f"while v{version_id} was being compared with it; v{version_id} was not "
                 "promoted (run again to compare it with the new champion)")
-    status = conn.execute(sql("registry/status.sql"), {"id": version_id}).scalar_one_or_none()
-    if status is None:
-        raise _no_such_version(version_id)
-    if status == "champion":
+    if row.status == "champion":
         raise MatcherError(f"model version {version_id} is already the champion")
     previous = conn.execute(sql("registry/promote.sql"), {
         "id": version_id, "promoted_by": by or who(), "reason": reason, "forced": forced,
@@ -167,10 +170,12 @@ def _name(version_id: int | None) -> str:
     return "none" if version_id is None else f"v{version_id}"
 
 
-def rollback(conn: Connection, reason: str, by: str | None = None) -> int:
-    """Restore the champion that the current one replaced; returns its id."""
+def rollback(conn: Connection, reason: str, by: str | None = None,
+             target: str = "success") -> int:
+    """Restore the ``target`` champion that the current one replaced; returns its id."""
     conn.execute(sql("registry/lock.sql"))
-    previous = conn.execute(sql("registry/previous_champion.sql")).scalar_one_or_none()
+    previous = conn.execute(sql("registry/previous_champion.sql"),
+                            {"target": target}).scalar_one_or_none()
     if previous is None:
         raise MatcherError("nothing to roll back to: the current champion replaced no other "
                            "(see: matcher models history)")

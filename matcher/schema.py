@@ -17,6 +17,7 @@ FEEDBACK_ACTIONS = ("accepted", "declined", "ignored")
 EXPERIENCE_LEVELS = ("student", "junior", "mid", "senior")
 BATCH_STATUSES = ("building", "published", "failed")
 MODEL_STATUSES = ("candidate", "champion", "retired")
+MODEL_TARGETS = ("success", "acceptance")
 JOB_STATUSES = ("running", "succeeded", "failed")
 
 metadata = sa.MetaData()
@@ -154,10 +155,13 @@ model_versions = sa.Table(
               server_default=sa.func.now()),
     # Revision 0004: HMAC-SHA256 by a key kept outside the database (MATCHER_MODEL_KEY).
     sa.Column("artifact_signature", sa.Text),
+    # Revision 0005: what the model predicts, P(success) or P(mentor accepts).
+    sa.Column("target", sa.Text, nullable=False, server_default="success"),
+    sa.CheckConstraint(_in("target", MODEL_TARGETS), name="ck_model_versions_target"),
     sa.CheckConstraint(_in("status", MODEL_STATUSES), name="ck_model_versions_status"),
     sa.CheckConstraint("artifact_sha256 ~ '^[0-9a-f]{64}$'", name="ck_model_versions_sha256"),
-    # At most one champion at a time.
-    sa.Index("uq_model_versions_one_champion", "status", unique=True,
+    # At most one champion per target.
+    sa.Index("uq_model_versions_one_champion_per_target", "target", unique=True,
              postgresql_where=sa.text("status = 'champion'")),
 )
 
@@ -245,10 +249,29 @@ recommendations = sa.Table(
               nullable=False),
     sa.Column("score", sa.Float, nullable=False),
     sa.Column("explanation", JSONB, nullable=False, server_default="[]"),
+    # Revision 0005: the model's P(mentor accepts) and P(success) of the pair.
+    sa.Column("p_accept", sa.Float),
+    sa.Column("p_success", sa.Float),
     sa.UniqueConstraint("batch_id", "mentee_id", "mentor_id",
                         name="uq_recommendations_batch_pair"),
     sa.CheckConstraint("rank >= 1", name="ck_recommendations_rank_positive"),
     sa.Index("ix_recommendations_batch_mentor", "batch_id", "mentor_id"),
+)
+
+# Revision 0005: each batch's load per eligible mentor.
+batch_mentors = sa.Table(
+    "batch_mentors",
+    metadata,
+    sa.Column("batch_id", sa.BigInteger,
+              sa.ForeignKey("recommendation_batches.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("mentor_id", sa.BigInteger, sa.ForeignKey("mentors.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("free_seats", sa.Integer, nullable=False),
+    sa.Column("lists", sa.Integer, nullable=False),
+    sa.Column("expected_requests", sa.Float, nullable=False),
+    sa.Column("price", sa.Float, nullable=False),
+    comment="Per batch and eligible mentor: free seats, lists naming the mentor, expected "
+            "requests under the examination model, and the congestion price.",
 )
 
 published_batch = sa.Table(

@@ -24,6 +24,7 @@ A failure, a lost connection or a kill at any point leaves the previous batch pu
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
@@ -40,12 +41,12 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
-from matcher import evaluation, lease, registry
+from matcher import evaluation, feedback, lease, market, registry
 from matcher.candidates import active_mentee_ids
 from matcher.clock import Clock
 from matcher.db import sql
 from matcher.errors import NothingToScore, ShrinkRefused
-from matcher.features import MAX_CANDIDATES, FeatureSession
+from matcher.features import MAX_CANDIDATES, PRIOR_WEIGHT, RATE_PRIOR, FeatureSession
 from matcher.pgcopy import copy_frame
 from matcher.runlog import JobRun, job_run
 
@@ -69,10 +70,13 @@ class ScoreOptions:
     workers: int = 2
     #: Publish even if the batch lists fewer than half the mentees of the published one.
     allow_shrink: bool = False
+    #: ``market``: lists chosen for expected successful mentorships given free seats
+    #: (:mod:`matcher.market`); ``relevance``: each mentee's top K by P(success) alone.
+    objective: str = "market"
 
     def parameters(self) -> dict:
         """What the run log and the batch record about this run."""
-        return {"k": self.k, "max_exposure": self.max_exposure,
+        return {"k": self.k, "max_exposure": self.max_exposure, "objective": self.objective,
                 "max_candidates": self.max_candidates, "allow_shrink": self.allow_shrink}
 
 
@@ -104,6 +108,10 @@ def run_batch(engine: Engine, options: ScoreOptions, job: JobRun,
     job.stage = "loading the champion"
     with engine.begin() as conn:
         champion = registry.load_champion(conn)
+        acceptance = (registry.load_champion(conn, "acceptance")
+                      if registry.champion_id(conn, "acceptance") is not None else None)
+        examine = market.examination(options.k,
+                                     feedback.answered_by_rank(conn, datetime.now(UTC)))
         mentees = active_mentee_ids(conn)
         eligible = len(conn.execute(sql("scoring/free_capacity.sql")).all())
         if not mentees or not eligible:
@@ -116,9 +124,14 @@ def run_batch(engine: Engine, options: ScoreOptions, job: JobRun,
             "parameters": json.dumps(options.parameters())}).scalar_one()
     log.info("batch %d: scoring %d active mentees with model v%d (%s)", batch_id,
              len(mentees), champion.version_id, champion.algorithm)
+    if options.objective == "market" and not champion.model.probabilistic:
+        log.warning("the champion v%d (%s) ranks but gives no probability of success; the "
+                    "market objective needs one, so this batch uses --objective relevance",
+                    champion.version_id, champion.algorithm)
+        options = dataclasses.replace(options, objective="relevance")
     try:
-        result = _build_and_publish(engine, batch_id, champion, mentees, options, timings,
-                                    job, progress)
+        result = _build_and_publish(engine, batch_id, champion, acceptance, examine, mentees,
+                                    options, timings, job, progress)
     except BaseException as exc:
         try:
             with engine.begin() as conn:
@@ -130,10 +143,12 @@ def run_batch(engine: Engine, options: ScoreOptions, job: JobRun,
     return result
 
 
-def _build_and_publish(engine, batch_id, champion, mentees, options, timings, job, progress):
+def _build_and_publish(engine, batch_id, champion, acceptance, examine, mentees, options,
+                       timings, job, progress):
     model = champion.model
     as_of = datetime.now(UTC)
-    pool_size = options.k * (POOL_FACTOR if options.max_exposure else 1)
+    wide = options.max_exposure or options.objective == "market"
+    pool_size = options.k * (POOL_FACTOR if wide else 1)
     clock = Clock(timings)
 
     def score_chunk(session: FeatureSession, chunk: list[int]) -> tuple[pd.DataFrame, int]:
@@ -141,10 +156,13 @@ def _build_and_publish(engine, batch_id, champion, mentees, options, timings, jo
         with clock("candidates_and_features"):
             frame = session.candidate_frame(chunk, as_of, max_candidates=options.max_candidates)
         if frame.empty:  # every eligible mentor already paired with these mentees
-            return frame.assign(score=[])[["mentee_id", "mentor_id", "score"]], 0
+            return frame.assign(score=[], p_accept=[])[["mentee_id", "mentor_id", "score",
+                                                        "p_accept"]], 0
         with clock("predict"):
             X = evaluation.matrix(frame, model.features)
-            frame = frame[["mentee_id", "mentor_id"]].assign(score=model.predict(X))
+            p_accept = _acceptance(acceptance, frame)
+            frame = frame[["mentee_id", "mentor_id"]].assign(score=model.predict(X),
+                                                             p_accept=p_accept)
         with clock("top_k"):
             best = _top_per_mentee(frame, pool_size)
             best = best.join(pd.DataFrame(X[best.index.to_numpy()], index=best.index,
@@ -169,8 +187,8 @@ def _build_and_publish(engine, batch_id, champion, mentees, options, timings, jo
     timings["chunks_wall"] = time.perf_counter() - started
     pool = pd.concat([best for best, _ in results], ignore_index=True)
     pairs_scored = sum(n for _, n in results)
-    with clock("top_k"):
-        chosen, exposure = choose(pool, options.k, free, options.max_exposure)
+    with clock("market" if options.objective == "market" else "top_k"):
+        chosen, exposure, load = choose_lists(pool, options, free, examine)
 
     def explain_and_write(part: pd.DataFrame) -> None:
         """Explain and COPY one share of the rows, on a connection of its own (the batch is
@@ -181,7 +199,8 @@ def _build_and_publish(engine, batch_id, champion, mentees, options, timings, jo
                                                         model.features), batch_id=batch_id)
         with clock("write"), engine.begin() as conn:
             copy_frame(conn, "recommendations", part[
-                ["batch_id", "mentee_id", "rank", "mentor_id", "score", "explanation"]])
+                ["batch_id", "mentee_id", "rank", "mentor_id", "score", "explanation",
+                 "p_accept", "p_success"]])
 
     if chosen.empty:
         raise NothingToScore("nothing to publish: no active mentee has a candidate mentor they "
@@ -193,6 +212,9 @@ def _build_and_publish(engine, batch_id, champion, mentees, options, timings, jo
     parts = np.array_split(np.arange(len(chosen)), options.workers)
     with ThreadPoolExecutor(options.workers) as executor:
         list(executor.map(explain_and_write, [chosen.iloc[p] for p in parts if len(p)]))
+    with engine.begin() as conn:
+        copy_frame(conn, "batch_mentors", load.assign(batch_id=batch_id)[
+            ["batch_id", "mentor_id", "free_seats", "lists", "expected_requests", "price"]])
     timings["explain_and_write_wall"] = time.perf_counter() - started
     per_mentee = chosen.groupby("mentee_id").size()
     without_any = len(set(mentees) - set(per_mentee.index))
@@ -277,6 +299,63 @@ def _top_per_mentee(frame: pd.DataFrame, n: int) -> pd.DataFrame:
     ordered = frame.sort_values(["mentee_id", "score", "mentor_id"],
                                 ascending=[True, False, True], kind="stable")
     return ordered[ordered.groupby("mentee_id").cumcount() < n]
+
+
+def _acceptance(acceptance, frame: pd.DataFrame) -> np.ndarray:
+    """P(mentor accepts) of each candidate pair: the acceptance champion's prediction, or,
+    without one, the mentor's acceptance rate so far shrunk towards the programme's
+    (:data:`matcher.features.PRIOR_WEIGHT` requests' weight)."""
+    if acceptance is not None:
+        return acceptance.model.predict(evaluation.matrix(frame, acceptance.model.features))
+    rate = frame["mentor_acceptance_rate"].to_numpy(float)
+    requests = frame["mentor_requests"].to_numpy(float)
+    known = ~np.isnan(rate)
+    overall = float(np.average(rate[known], weights=requests[known])) if (
+        known.any() and requests[known].sum()) else RATE_PRIOR
+    return np.where(known, (rate * requests + PRIOR_WEIGHT * overall)
+                    / (requests + PRIOR_WEIGHT), overall)
+
+
+def choose_lists(pool: pd.DataFrame, options: ScoreOptions, free_capacity: dict[int, int],
+                 examine: np.ndarray) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+    """The published rows (ranked), their exposure and market figures, and the load per
+    eligible mentor (free seats, lists, expected requests, congestion price)."""
+    k = options.k
+    q = market.request_probability(examine[:k])
+    if options.objective == "market":
+        result = market.market_lists(
+            pool[["mentee_id", "mentor_id", "p_accept"]].assign(p_success=pool["score"]),
+            free_capacity, k, examine)
+        chosen = result.chosen.merge(pool.drop(columns=["p_accept"]),
+                                     on=["mentee_id", "mentor_id"], how="left",
+                                     validate="one_to_one")
+        # the ranking key: expected success net of the mentor's congestion price
+        chosen["score"] = chosen.pop("adjusted")
+        figures = exposure_figures(chosen, free_capacity)
+        figures |= {"estimated_successes": round(result.estimated_successes, 1),
+                    "estimated_successes_relevance": round(result.estimated_successes_plain, 1)}
+        load = result.mentors
+    else:
+        chosen, figures = choose(pool, k, free_capacity, options.max_exposure)
+        chosen = chosen.assign(p_success=chosen["score"])
+        load = _load(chosen, free_capacity, q)
+    load = load.merge(pd.DataFrame({"mentor_id": list(free_capacity)}), how="right",
+                      on="mentor_id").fillna({"lists": 0, "expected_requests": 0.0,
+                                              "price": 0.0})
+    load["free_seats"] = load["mentor_id"].map(free_capacity).astype(int)
+    load["lists"] = load["lists"].astype(int)
+    figures["mentors_oversubscribed"] = int((load["expected_requests"]
+                                             > load["free_seats"]).sum())
+    figures["examination"] = [round(float(e), 3) for e in examine[:k]]
+    return chosen, figures, load
+
+
+def _load(chosen: pd.DataFrame, free_capacity: dict[int, int], q: np.ndarray) -> pd.DataFrame:
+    """Lists and expected requests per mentor for lists chosen without prices."""
+    weight = q[np.minimum(chosen["rank"].to_numpy(), len(q)) - 1]
+    grouped = chosen.assign(w=weight).groupby("mentor_id")
+    return pd.DataFrame({"lists": grouped.size(), "expected_requests": grouped["w"].sum(),
+                         "price": 0.0}).reset_index()
 
 
 def choose(pool: pd.DataFrame, k: int, free_capacity: dict[int, int],

@@ -36,6 +36,8 @@ class TrainingRun:
     champion_before: int | None = None
     promoted: int | None = None
     decision: str = ""
+    #: What the models predict: success or acceptance.
+    target: str = "success"
     #: Said in the report's header, e.g. that the main metric fell back to another.
     notes: list[str] = field(default_factory=list)
     oracle: evaluation.OracleSample | None = None
@@ -57,17 +59,26 @@ class TrainingRun:
 
 def train(engine: Engine, algorithms: list[str], *, holdout_share: float = 0.2, cv: int = 0,
           oracle_source: evaluation.OracleSource | None = None, promote: bool = True,
-          as_of: datetime | None = None,
-          job_run_id: int | None = None, progress: bool = False) -> TrainingRun:
+          as_of: datetime | None = None, job_run_id: int | None = None,
+          progress: bool = False, target: str = "success") -> TrainingRun:
+    """Train ``algorithms`` to predict ``target`` (``success``, or ``acceptance``: the mentor
+    accepts a request), compare, register, and promote the best over the target's champion."""
     as_of = as_of or datetime.now(UTC)
     with engine.begin() as conn:
         session = FeatureSession(conn)
-        pairs = evaluation.labelled_pairs(session)
-        oracle = oracle_source(session, conn, as_of) if oracle_source else None
+        pairs = evaluation.TARGETS[target](session)
+        oracle = (oracle_source(session, conn, as_of)
+                  if oracle_source and target == "success" else None)
+    if target == "acceptance":  # the market step needs probabilities
+        skipped = [a for a in algorithms if not ALGORITHMS[a].probabilistic]
+        algorithms = [a for a in algorithms if ALGORITHMS[a].probabilistic]
+        if skipped:
+            log.info("acceptance models must give probabilities; skipping %s", skipped)
     split = evaluation.time_split(pairs, holdout_share)
     log.info("labelled pairs: %d for training (before %s), %d held out", len(split.train),
              split.cutoff, len(split.test))
-    run = TrainingRun(split, evaluation.main_metric(oracle), oracle=oracle)
+    run = TrainingRun(split, evaluation.main_metric(oracle, target), oracle=oracle,
+                      target=target)
 
     run.evaluations += evaluation.baselines(split.test, oracle)
     models = {}
@@ -85,7 +96,7 @@ def train(engine: Engine, algorithms: list[str], *, holdout_share: float = 0.2, 
                  result.metrics.get(run.main_metric, float("nan")), run.seconds[name])
 
     with engine.begin() as conn:
-        run.champion_before = registry.champion_id(conn)
+        run.champion_before = registry.champion_id(conn, target)
         if run.champion_before is not None:
             champion = registry.load(conn, run.champion_before)
             run.evaluations.append(evaluation.judge(
@@ -100,7 +111,7 @@ def train(engine: Engine, algorithms: list[str], *, holdout_share: float = 0.2, 
                 run.registered[result.name] = registry.register(
                     conn, models[result.name], training_window=window, row_counts=counts,
                     metrics=result.metrics | {"train_seconds": run.seconds[result.name]},
-                    job_run_id=job_run_id)
+                    job_run_id=job_run_id, target=target)
         _decide(conn, run, promote)
     return run
 

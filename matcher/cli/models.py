@@ -36,9 +36,14 @@ def _algorithm_list(ctx, param, value: str | None) -> list[str] | None:
               help="Active mentees sampled for the oracle comparison (synthetic worlds).")
 @click.option("--promote/--no-promote", default=True, show_default=True,
               help="Promote the best model when it beats the champion on the main metric.")
+@click.option("--target", type=click.Choice(["success", "acceptance"]), default="success",
+              show_default=True,
+              help="What the models predict: success (the pairing completes) or acceptance "
+                   "(the mentor accepts a request; used by the market objective of "
+                   "`matcher score`). Each target has its own champion.")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where to write the report (default: .matcher/reports/train-<run>).")
-def train_command(algorithms, holdout, cv, oracle_mentees, promote, report_dir) -> None:
+def train_command(algorithms, holdout, cv, oracle_mentees, promote, target, report_dir) -> None:
     """Train and compare models, register them, and promote the best one.
 
     \b
@@ -50,6 +55,11 @@ def train_command(algorithms, holdout, cv, oracle_mentees, promote, report_dir) 
     oracle efficiency (true success of the top 10 vs the best possible top 10), else
     NDCG@10. Every model is registered; the best becomes champion only if it beats the
     current one. Writes a Markdown report with plots.
+
+    \b
+    With --target acceptance: learns P(mentor accepts a request) from every request
+    (declined = 0, else 1), features as of the request; judged by ROC AUC, log loss and
+    calibration (ECE); probabilistic algorithms only (the ranker is skipped).
     """
     from matcher import report
     from matcher.db import make_engine
@@ -58,12 +68,13 @@ def train_command(algorithms, holdout, cv, oracle_mentees, promote, report_dir) 
     from matcher.training import train
 
     engine = make_engine()
-    parameters = {"algorithms": algorithms, "holdout": holdout, "cv": cv, "promote": promote}
+    parameters = {"algorithms": algorithms, "holdout": holdout, "cv": cv, "promote": promote,
+                  "target": target}
     with job_run(engine, "train", parameters) as job:
         job.stage = "training"
         run = train(engine, algorithms, holdout_share=holdout, cv=cv,
                     oracle_source=oracle.source(oracle_mentees), promote=promote,
-                    job_run_id=job.id, progress=sys.stderr.isatty())
+                    job_run_id=job.id, progress=sys.stderr.isatty(), target=target)
         folder = report_dir or get_settings().reports_dir / f"train-{job.id}"
         path = report.write(run, folder, f"Training run {job.id}")
         job.summary = {"registered": run.registered, "promoted": run.promoted,
@@ -81,12 +92,33 @@ def train_command(algorithms, holdout, cv, oracle_mentees, promote, report_dir) 
               help="Share of labelled pairs, the most recent ones, to evaluate on.")
 @click.option("--oracle-mentees", type=click.IntRange(10), default=300, show_default=True,
               help="Active mentees sampled for the oracle comparison (synthetic worlds).")
-def evaluate_command(version_id, holdout, oracle_mentees) -> None:
+@click.option("--market", is_flag=True,
+              help="Synthetic worlds: instead, let the seeded people use the published lists "
+                   "in the market simulator and print the successful mentorships they form "
+                   "against the planner's bound.")
+@click.option("--runs", type=click.IntRange(1), default=20, show_default=True,
+              help="With --market: simulation runs to average over.")
+def evaluate_command(version_id, holdout, oracle_mentees, market, runs) -> None:
     """Evaluate a registered model beside the baselines on the most recent labelled pairs.
 
     Note that a model is only fairly judged on pairs it was not trained on: use the same
     --holdout as its training run (see `matcher models show V`).
+
+    \b
+    --market (synthetic worlds): each active mentee goes down the published list,
+    examining rank r with probability 1/log2(r+1) and sending at most 3 requests; a mentor
+    with a free seat accepts with the pair's true acceptance probability; accepted pairings
+    succeed with the true success probability. Prints expected successful mentorships, the
+    share of the planner's bound (best one-shot assignment of mentees to free seats),
+    matches, seats filled, requests that hit a full mentor, and the most lists of one mentor.
     """
+    if market:
+        from matcher.db import make_engine
+        from matcher.synthetic.market import evaluate_published
+
+        for line in evaluate_published(make_engine(), runs=runs).lines():
+            click.echo(line)
+        return
     from matcher.db import make_engine
     from matcher.evaluation import evaluate_version
     from matcher.synthetic import oracle

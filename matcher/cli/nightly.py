@@ -22,14 +22,25 @@ from matcher.settings import get_settings
 @click.option("--workers", type=click.IntRange(1, 16), default=2, show_default=True,
               help="Chunks scored at once, each on its own database connection (about the "
                    "number of cores).")
+@click.option("--objective", type=click.Choice(["market", "relevance"]), default="market",
+              show_default=True,
+              help="market: choose and order each mentee's K for the most expected successful "
+                   "mentorships given mentors' free seats (congestion prices); relevance: "
+                   "each mentee's top K by the model's score alone.")
 @click.option("--allow-shrink", is_flag=True,
               help="Publish even if the new batch lists fewer than half the mentees of the "
                    "published one (refused otherwise, as a guard against emptied or "
                    "truncated data).")
-def score_command(k, max_exposure, chunk_size, workers, allow_shrink) -> None:
-    """Nightly job: publish the champion's top-K mentors for every active mentee.
+def score_command(k, max_exposure, chunk_size, workers, objective, allow_shrink) -> None:
+    """Nightly job: publish K recommended mentors for every active mentee.
 
     \b
+    By default the lists are market-aware: mentors have few free seats, so each mentee's
+    K are chosen by P(mentor accepts) x (P(success) - the mentor's congestion price), prices
+    set so that expected accepted requests match free seats; every mentee still gets K.
+    Each row carries P(accept) and P(success); batch_mentors records expected requests per
+    mentor against free seats.
+
     Only one run at a time (a second one exits with code 75 and writes nothing). Readers of
     the current_recommendations view keep seeing the previous batch until the new one is
     complete; then it replaces it in one short transaction, which first checks that this
@@ -44,7 +55,8 @@ def score_command(k, max_exposure, chunk_size, workers, allow_shrink) -> None:
     from matcher.scoring import ScoreOptions, score
 
     options = ScoreOptions(k=k, max_exposure=max_exposure, chunk_size=chunk_size, workers=workers,
-                           keep_batches=get_settings().keep_batches, allow_shrink=allow_shrink)
+                           keep_batches=get_settings().keep_batches, allow_shrink=allow_shrink,
+                           objective=objective)
     result = score(make_engine(), options, progress=sys.stderr.isatty())
     c = result.counts
     click.echo(f"published batch {result.batch_id} (model v{result.model_version_id}): "
@@ -53,7 +65,8 @@ def score_command(k, max_exposure, chunk_size, workers, allow_shrink) -> None:
                f"fewer than {k}")
     click.echo("exposure: " + ", ".join(f"{key} {c[key]}" for key in (
         "mentors_recommended_share", "mentor_appearances_gini", "max_lists_per_mentor",
-        "mean_score_vs_plain_top_k")))
+        "mentors_oversubscribed", "mean_score_vs_plain_top_k", "estimated_successes",
+        "estimated_successes_relevance") if key in c))
     click.echo("seconds: " + ", ".join(f"{s} {v:.1f}" for s, v in result.timings.items()))
 
 

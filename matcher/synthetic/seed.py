@@ -29,7 +29,13 @@ from matcher.formats import FEEDBACK, INTERACTIONS, MENTEES, MENTORS
 from matcher.loader import Dataset, LoadReport
 from matcher.pgcopy import copy_rows
 from matcher.synthetic.taxonomy import DOMAIN_SKILLS, DOMAINS, INDUSTRIES, STYLES, TIMEZONES
-from matcher.synthetic.truth import COEFFICIENTS, TruthModel
+from matcher.synthetic.truth import (
+    ACCEPT_BASE,
+    ACCEPT_BUSY,
+    ACCEPT_FIT,
+    COEFFICIENTS,
+    TruthModel,
+)
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +198,7 @@ def _simulate_pairings(requests, capacity, shift, start, rng):
         while endings and endings[0][0] <= day:
             load[heapq.heappop(endings)[1]] -= 1
         busy = load[mentor] / max(capacity[mentor], 1)
-        p_accept = 1 / (1 + np.exp(-(1.0 + 0.8 * vis - 2.5 * busy)))
+        p_accept = 1 / (1 + np.exp(-(ACCEPT_BASE + ACCEPT_FIT * vis - ACCEPT_BUSY * busy)))
         requested_at = start + timedelta(days=float(day))
         if load[mentor] >= capacity[mentor] or rng.random() >= p_accept:
             ended = requested_at + timedelta(days=float(rng.uniform(0.5, 7)))

@@ -30,6 +30,12 @@ COEFFICIENTS = {
     "seniority_distance": -0.08,  # per year away from a gap of 8 years
     "industry_match": 0.3,
 }
+#: A mentor with a free seat accepts a request with probability
+#: sigmoid(ACCEPT_BASE + ACCEPT_FIT x visible fit - ACCEPT_BUSY x share of seats taken); the
+#: visible fit is the visible logit before the world's intercept calibration.
+ACCEPT_BASE = 1.0
+ACCEPT_FIT = 0.8
+ACCEPT_BUSY = 2.5
 IDEAL_SENIORITY_GAP = 8.0
 MAX_SHARED_HOURS = 8.0
 DEFAULT_MENTOR_YEARS = 10.0
@@ -162,6 +168,30 @@ class TruthModel:
 
     def probability(self, mentee_rows: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-self.logit(mentee_rows)))
+
+    def acceptance_probability(self, mentee_rows: np.ndarray) -> np.ndarray:
+        """(len(mentee_rows), n_mentors) true P(mentor accepts a request) while the mentor has
+        free seats (the seeder's rule with no seat taken; a full mentor declines)."""
+        calibration = self.coefficients["intercept"] - COEFFICIENTS["intercept"]
+        fit = self.visible_logit(mentee_rows) - calibration
+        return 1.0 / (1.0 + np.exp(-(ACCEPT_BASE + ACCEPT_FIT * fit)))
+
+    def pair_values(self, mentee_ids, mentor_ids, chunk: int = 2000
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """True P(accept) and P(success) of each (mentee_ids[i], mentor_ids[i]) pair,
+        computed a chunk of mentees at a time."""
+        mentee_ids, mentor_ids = np.asarray(mentee_ids), np.asarray(mentor_ids)
+        mentor_index = pd.Index(self.mentors.ids).get_indexer(mentor_ids)
+        rows = self.rows_of(mentee_ids)
+        accept, success = np.empty(len(rows)), np.empty(len(rows))
+        unique = np.unique(rows)
+        for lo in range(0, len(unique), chunk):
+            part = unique[lo:lo + chunk]
+            where = np.flatnonzero(np.isin(rows, part))
+            local = np.searchsorted(part, rows[where])
+            accept[where] = self.acceptance_probability(part)[local, mentor_index[where]]
+            success[where] = self.probability(part)[local, mentor_index[where]]
+        return accept, success
 
     def rows_of(self, mentee_ids) -> np.ndarray:
         return np.array([self._mentee_row[int(i)] for i in mentee_ids], dtype=np.int64)

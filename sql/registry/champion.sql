@@ -1,2 +1,2 @@
--- The id of the champion model, if any.
-SELECT id FROM model_versions WHERE status = 'champion';
+-- The id of the champion model of :target (success or acceptance), if any.
+SELECT id FROM model_versions WHERE status = 'champion' AND target = :target;

@@ -3,6 +3,7 @@
 WITH previous AS (
     UPDATE model_versions SET status = 'retired'
     WHERE status = 'champion' AND id <> :id
+      AND target = (SELECT target FROM model_versions WHERE id = :id)
     RETURNING id
 ),
 promoted AS (

@@ -1,2 +1,2 @@
 -- The status of one model version (candidate, champion or retired).
-SELECT status FROM model_versions WHERE id = :id;
+SELECT status, target FROM model_versions WHERE id = :id;

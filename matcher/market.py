@@ -1,0 +1,267 @@
+"""The market step: lists that form mentorships, not only good lists.
+
+Mentors have few free seats. Lists that send every mentee to the same strong mentors look
+accurate and fail: most requests then reach full mentors. This step chooses and orders each
+mentee's K so that the expected number of successful mentorships is large, given free seats
+and how people read lists:
+
+* **How people read lists** (:func:`examination`): rank r is examined with probability e_r,
+  estimated from feedback (answered share by rank, relative to rank 1) where there is
+  enough of it, else the prior 1 / log2(r + 1). A mentee sends at most
+  :data:`MAX_REQUESTS` requests, so the chance that the item at rank r becomes a request is
+  q_r = e_r x P(fewer than MAX_REQUESTS of the ranks above were examined)
+  (:func:`request_probability`).
+* **Value of listing mentor m for mentee e**: P(accept) x P(success); its request uses one of
+  m's seats only if accepted.
+* **Congestion prices** (:func:`solve_prices`): the relaxed problem "maximise
+  sum q_r x P(accept) x P(success) subject to expected accepted requests
+  sum q_r x P(accept) <= free seats of each mentor" has a dual price per mentor, lambda_m,
+  a success threshold for m's seats. Prices rise where more requests would be accepted than
+  there are seats, fall where seats stay free (projected subgradient steps); each mentee's
+  list is the K candidates with the largest P(accept) x (P(success) - lambda_m), in that
+  order. Every mentee keeps K recommendations whenever they have K candidates.
+
+Pure numpy; deterministic for the same inputs. The synthetic market simulator
+(:mod:`matcher.synthetic.market`) judges the result against the truth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+#: Requests a mentee sends at most (the behaviour the lists are optimised for).
+MAX_REQUESTS = 3
+#: Ranks need this many shown recommendations before their answered share is trusted.
+MIN_SHOWN_PER_RANK = 200
+#: Price iterations.
+ITERATIONS = 60
+
+
+def prior_examination(k: int) -> np.ndarray:
+    """1 / log2(r + 1) for r = 1..k."""
+    return 1.0 / np.log2(np.arange(2, k + 2))
+
+
+def examination(k: int, answered_by_rank: pd.DataFrame | None = None) -> np.ndarray:
+    """P(rank r is examined) for r = 1..k: answered share at r / answered share at rank 1
+    from feedback (columns rank, shown, answered) where a rank has at least
+    :data:`MIN_SHOWN_PER_RANK` shown rows, the prior 1 / log2(r + 1) elsewhere; never rising
+    with rank."""
+    out = prior_examination(k)
+    if answered_by_rank is not None and not answered_by_rank.empty:
+        data = answered_by_rank.set_index("rank")
+        first = data.loc[1] if 1 in data.index else None
+        if first is not None and first["shown"] >= MIN_SHOWN_PER_RANK and first["answered"]:
+            top = first["answered"] / first["shown"]
+            for r in range(1, k + 1):
+                if r in data.index and data.loc[r, "shown"] >= MIN_SHOWN_PER_RANK:
+                    out[r - 1] = min(1.0, data.loc[r, "answered"] / data.loc[r, "shown"] / top)
+    return np.minimum.accumulate(np.clip(out, 1e-3, 1.0))
+
+
+def request_probability(examine: np.ndarray, max_requests: int = MAX_REQUESTS) -> np.ndarray:
+    """q_r: P(the item at rank r is examined and fewer than ``max_requests`` items above it
+    were), ranks examined independently."""
+    # distribution of the number examined among the ranks above, capped at max_requests
+    above = np.zeros(max_requests + 1)
+    above[0] = 1.0
+    q = np.empty(len(examine))
+    for r, e in enumerate(examine):
+        q[r] = e * above[:max_requests].sum()
+        shifted = np.r_[0.0, above[:-1]]
+        shifted[-1] += above[-1]  # "max_requests or more" stays there
+        above = (1 - e) * above + e * shifted
+    return q
+
+
+@dataclass
+class Pool:
+    """Each mentee's candidates as padded (mentees, P) matrices; padding has mentor -1."""
+
+    mentee_ids: np.ndarray
+    mentor_ids: np.ndarray      # (mentees, P) mentor id, -1 = no candidate
+    mentor_index: np.ndarray    # (mentees, P) index into ``mentors``, -1 = no candidate
+    mentors: np.ndarray         # distinct mentor ids
+    accept: np.ndarray          # (mentees, P) P(accept)
+    success: np.ndarray         # (mentees, P) P(success)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> Pool:
+        """``frame``: mentee_id, mentor_id, p_accept, p_success (any order)."""
+        frame = frame.sort_values(["mentee_id", "mentor_id"], kind="stable")
+        mentee_codes, mentee_ids = pd.factorize(frame["mentee_id"], sort=True)
+        mentor_codes, mentors = pd.factorize(frame["mentor_id"], sort=True)
+        column = frame.groupby(mentee_codes).cumcount().to_numpy()
+        shape = (len(mentee_ids), int(column.max()) + 1 if len(column) else 0)
+
+        def padded(values, fill, dtype):
+            out = np.full(shape, fill, dtype=dtype)
+            out[mentee_codes, column] = values
+            return out
+
+        return cls(np.asarray(mentee_ids), padded(frame["mentor_id"], -1, np.int64),
+                   padded(mentor_codes, -1, np.int64), np.asarray(mentors),
+                   padded(frame["p_accept"], 0.0, float), padded(frame["p_success"], 0.0, float))
+
+
+def adjusted_value(pool: Pool, prices: np.ndarray) -> np.ndarray:
+    """(mentees, P) P(accept) x P(success) - the mentor's price; -inf for padding."""
+    price = np.where(pool.mentor_index >= 0, prices[np.maximum(pool.mentor_index, 0)], 0.0)
+    return np.where(pool.mentor_index >= 0, pool.accept * pool.success - price, -np.inf)
+
+
+def _lists(pool: Pool, prices: np.ndarray, k: int) -> np.ndarray:
+    """(mentees, min(k, P)) column indices of each mentee's list, best adjusted value first;
+    ties by mentor id (columns are in mentor id order)."""
+    k = min(k, pool.mentor_ids.shape[1])
+    adjusted = adjusted_value(pool, prices)
+    order = np.argsort(-adjusted, axis=1, kind="stable")[:, :k]
+    return order
+
+
+def _load(pool: Pool, columns: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Expected requests and expected accepted requests per mentor for these lists."""
+    rows = np.arange(len(columns))[:, None]
+    mentor = pool.mentor_index[rows, columns]
+    listed = mentor >= 0
+    weight = np.broadcast_to(q[:columns.shape[1]], columns.shape)
+    requests = np.bincount(mentor[listed], weights=weight[listed], minlength=len(pool.mentors))
+    accepted = np.bincount(mentor[listed], weights=(weight * pool.accept[rows, columns])[listed],
+                           minlength=len(pool.mentors))
+    return requests, accepted
+
+
+def estimated_successes(pool: Pool, columns: np.ndarray, q: np.ndarray,
+                        seats: np.ndarray) -> float:
+    """A fluid estimate of expected successful mentorships: each mentor fills
+    min(expected accepted requests, seats), with the mean success of its accepted ones."""
+    rows = np.arange(len(columns))[:, None]
+    mentor = pool.mentor_index[rows, columns]
+    listed = mentor >= 0
+    weight = np.broadcast_to(q[:columns.shape[1]], columns.shape)
+    accepted_w = weight * pool.accept[rows, columns]
+    _, accepted = _load(pool, columns, q)
+    successes = np.bincount(mentor[listed], weights=(accepted_w * pool.success[rows, columns]
+                                                     )[listed], minlength=len(pool.mentors))
+    fill = np.divide(np.minimum(accepted, seats), accepted, out=np.zeros_like(accepted),
+                     where=accepted > 0)
+    return float((successes * fill).sum())
+
+
+def marginal_value(pool: Pool, columns: np.ndarray, q: np.ndarray, accepted: np.ndarray,
+                   successes: np.ndarray, seats: np.ndarray) -> np.ndarray:
+    """(mentees, P) what a request from mentee e to mentor m adds to
+    :func:`estimated_successes` (to first order), given everybody else's requests (e's own
+    current ones taken out of m's flows). While m's seats can take every accepted request,
+    that is P(accept) x P(success); once they cannot, m's seats go to a random accepted
+    requester, so the request adds P(accept) x (P(success) - mean success of m's other
+    accepted requesters) x seats / accepted requests: positive only if e beats them, and
+    close to nothing where m is flooded anyway."""
+    rows = np.arange(len(columns))[:, None]
+    own_accept = np.zeros(pool.accept.shape)
+    own_success = np.zeros(pool.accept.shape)
+    weight = q[:columns.shape[1]] * pool.accept[rows, columns]
+    own_accept[rows, columns] = weight
+    own_success[rows, columns] = weight * pool.success[rows, columns]
+    m = np.maximum(pool.mentor_index, 0)
+    others = np.maximum(accepted[m] - own_accept, 0.0)
+    others_success = np.maximum(successes[m] - own_success, 0.0)
+    seat = seats[m]
+    mean_success = np.divide(others_success, others, out=np.zeros_like(others),
+                             where=others > 0)
+    full = others + pool.accept > seat
+    gain = np.where(full, pool.accept * (pool.success - mean_success) * seat
+                    / np.maximum(others + pool.accept, 1e-12), pool.accept * pool.success)
+    return np.where(pool.mentor_index >= 0, gain, -np.inf)
+
+
+def _flows(pool: Pool, columns: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Expected accepted requests and their expected successes per mentor."""
+    rows = np.arange(len(columns))[:, None]
+    mentor = pool.mentor_index[rows, columns]
+    listed = mentor >= 0
+    accepted_w = np.broadcast_to(q[:columns.shape[1]], columns.shape) * pool.accept[rows,
+                                                                                    columns]
+    n = len(pool.mentors)
+    return (np.bincount(mentor[listed], weights=accepted_w[listed], minlength=n),
+            np.bincount(mentor[listed], weights=(accepted_w * pool.success[rows, columns]
+                                                 )[listed], minlength=n))
+
+
+def solve_lists(pool: Pool, seats: np.ndarray, k: int, q: np.ndarray,
+                iterations: int = ITERATIONS, groups: int = 2, damping: float = 0.5
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Each mentee's list (column indices, best first) by best response to the market.
+
+    Start from the lists by P(accept) x P(success); then, half of the mentees at a time
+    (round robin), give each the K candidates with the largest :func:`marginal_value`
+    against the mentors' flows, which move halfway towards those of the new lists at each
+    step (damping, so the market settles instead of everyone swinging together). Keeps the
+    lists with the largest :func:`estimated_successes`. Returns the lists and each
+    candidate's marginal value under them.
+
+    Groups and damping were chosen on the small synthetic world with the seeder's true
+    probabilities (benchmarks/market_benchmark.py prints the outcome)."""
+    columns = _lists(pool, np.zeros(len(pool.mentors)), k)
+    best, best_value = columns, estimated_successes(pool, columns, q, seats)
+    turn = np.arange(len(columns)) % groups
+    accepted, successes = _flows(pool, columns, q)
+    for t in range(iterations):
+        value = marginal_value(pool, columns, q, accepted, successes, seats)
+        moving = turn == t % groups
+        fresh = np.argsort(-value[moving], axis=1, kind="stable")[:, :columns.shape[1]]
+        columns = columns.copy()
+        columns[moving] = fresh
+        estimate = estimated_successes(pool, columns, q, seats)
+        if estimate > best_value:
+            best, best_value = columns, estimate
+        new_accepted, new_successes = _flows(pool, columns, q)
+        accepted = damping * accepted + (1 - damping) * new_accepted
+        successes = damping * successes + (1 - damping) * new_successes
+    accepted, successes = _flows(pool, best, q)
+    return best, marginal_value(pool, best, q, accepted, successes, seats)
+
+
+@dataclass
+class MarketLists:
+    chosen: pd.DataFrame  # mentee_id, mentor_id, rank, p_accept, p_success, adjusted
+    mentors: pd.DataFrame  # mentor_id, free_seats, lists, expected_requests, price
+    estimated_successes: float
+    estimated_successes_plain: float
+
+
+def market_lists(candidates: pd.DataFrame, free_seats: dict[int, int], k: int,
+                 examine: np.ndarray, iterations: int = ITERATIONS) -> MarketLists:
+    """Each mentee's K by congestion-adjusted value. ``candidates``: mentee_id, mentor_id,
+    p_accept, p_success (a pool of each mentee's best candidates, eligible mentors only)."""
+    pool = Pool.from_frame(candidates)
+    seats = np.array([free_seats.get(int(m), 0) for m in pool.mentors], dtype=float)
+    q = request_probability(examine[:k] if len(examine) >= k else
+                            np.r_[examine, prior_examination(k)[len(examine):]])
+    columns, value = solve_lists(pool, seats, k, q, iterations)
+    plain = _lists(pool, np.zeros(len(pool.mentors)), k)
+    accepted, successes = _flows(pool, columns, q)
+    # the success an accepted requester must beat at a full mentor (0 where seats are left)
+    prices = np.where(accepted > seats, np.divide(successes, accepted, out=np.zeros_like(
+        successes), where=accepted > 0), 0.0)
+    rows = np.arange(len(columns))[:, None]
+    mentor = pool.mentor_ids[rows, columns]
+    listed = mentor >= 0
+    price = prices[np.maximum(pool.mentor_index[rows, columns], 0)]
+    chosen = pd.DataFrame({
+        "mentee_id": np.broadcast_to(pool.mentee_ids[:, None], columns.shape)[listed],
+        "mentor_id": mentor[listed],
+        "rank": np.broadcast_to(np.arange(1, columns.shape[1] + 1), columns.shape)[listed],
+        "adjusted": value[rows, columns][listed],
+        "p_accept": pool.accept[rows, columns][listed],
+        "p_success": pool.success[rows, columns][listed],
+        "price": price[listed]})
+    requests, _ = _load(pool, columns, q)
+    lists = np.bincount(pool.mentor_index[rows, columns][listed], minlength=len(pool.mentors))
+    mentors = pd.DataFrame({"mentor_id": pool.mentors, "free_seats": seats.astype(int),
+                            "lists": lists, "expected_requests": requests, "price": prices})
+    return MarketLists(chosen, mentors, estimated_successes(pool, columns, q, seats),
+                       estimated_successes(pool, plain, q, seats))

@@ -1,0 +1,141 @@
+"""The matching market: how people read lists, congestion-aware lists on markets small enough
+to solve by hand, the simulator and the planner's bound, and the nightly run end to end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from matcher import market
+from matcher.db import sql
+from matcher.synthetic.market import planner_bound, simulate
+
+from .helpers import invoke, seed
+
+
+def test_requests_stop_after_three_examined_ranks():
+    q = market.request_probability(np.ones(5))
+    np.testing.assert_allclose(q, [1, 1, 1, 0, 0])
+    q = market.request_probability(np.full(4, 0.5), max_requests=1)
+    np.testing.assert_allclose(q, [0.5, 0.25, 0.125, 0.0625])  # first examined only
+
+
+def test_examination_is_the_prior_without_feedback_and_the_answered_share_with_it():
+    np.testing.assert_allclose(market.examination(3), 1 / np.log2([2, 3, 4]))
+    answered = pd.DataFrame({"rank": [1, 2, 3], "shown": [1000, 1000, 10],
+                             "answered": [500, 200, 10]})
+    # rank 2 from data (0.2 / 0.5); rank 3 has too few rows: the prior, capped by rank 2
+    np.testing.assert_allclose(market.examination(3, answered), [1.0, 0.4, 0.4])
+
+
+# Three mentees (1, 2, 3), four mentors. Mentor 10 is everyone's best but has one seat;
+# mentees 1 and 2 have good alternatives (20 and 30), mentee 3 has none.
+CANDIDATES = pd.DataFrame([
+    (1, 10, 1.0, 0.90), (1, 20, 1.0, 0.80), (1, 30, 1.0, 0.10), (1, 40, 1.0, 0.05),
+    (2, 10, 1.0, 0.90), (2, 20, 1.0, 0.10), (2, 30, 1.0, 0.80), (2, 40, 1.0, 0.05),
+    (3, 10, 1.0, 0.90), (3, 20, 1.0, 0.10), (3, 30, 1.0, 0.10), (3, 40, 1.0, 0.20),
+], columns=["mentee_id", "mentor_id", "p_accept", "p_success"])
+SEATS = {10: 1, 20: 1, 30: 1, 40: 1}
+
+
+def _firsts(chosen: pd.DataFrame) -> dict[int, int]:
+    return dict(chosen[chosen["rank"] == 1][["mentee_id", "mentor_id"]].to_numpy().tolist())
+
+
+def test_a_scarce_seat_goes_to_the_mentee_without_alternatives():
+    result = market.market_lists(CANDIDATES, SEATS, 1, np.ones(1))
+    assert _firsts(result.chosen) == {1: 20, 2: 30, 3: 10}
+    assert result.estimated_successes == pytest.approx(0.9 + 0.8 + 0.8)
+    assert result.estimated_successes_plain == pytest.approx(0.9)  # all three ask mentor 10
+    loads = result.mentors.set_index("mentor_id")
+    assert loads.loc[10, "expected_requests"] == 1 and loads.loc[10, "lists"] == 1
+
+
+def test_every_mentee_keeps_k_and_the_lists_are_the_same_every_time():
+    first = market.market_lists(CANDIDATES, SEATS, 3, market.prior_examination(3))
+    again = market.market_lists(CANDIDATES.sample(frac=1, random_state=1), SEATS, 3,
+                                market.prior_examination(3))
+    assert first.chosen.groupby("mentee_id").size().tolist() == [3, 3, 3]
+    assert sorted(first.chosen.groupby("mentee_id")["rank"].apply(list).tolist()) == [
+        [1, 2, 3]] * 3
+    pd.testing.assert_frame_equal(first.chosen.reset_index(drop=True),
+                                  again.chosen.reset_index(drop=True))
+
+
+def test_with_more_seats_than_mentees_the_lists_are_by_expected_success():
+    roomy = {m: 10 for m in SEATS}
+    result = market.market_lists(CANDIDATES, roomy, 2, np.ones(2))
+    assert _firsts(result.chosen) == {1: 10, 2: 10, 3: 10}
+    assert (result.mentors["price"] == 0).all()
+
+
+def test_the_planner_assigns_each_seat_once_and_each_mentee_once():
+    mentee = CANDIDATES["mentee_id"].to_numpy()
+    mentor = CANDIDATES["mentor_id"].to_numpy()
+    value = (CANDIDATES["p_accept"] * CANDIDATES["p_success"]).to_numpy()
+    assert planner_bound(mentee, mentor, value, SEATS) == pytest.approx(0.9 + 0.8 + 0.8)
+    assert planner_bound(mentee, mentor, value, {10: 1}) == pytest.approx(0.9)
+
+
+def test_the_simulator_counts_one_mentorship_per_seat_and_per_mentee():
+    lists = pd.DataFrame({"mentee_id": [1, 2, 2], "mentor_id": [10, 10, 20], "rank": [1, 1, 2],
+                          "p_accept": 1.0, "p_success": [0.5, 0.5, 0.25]})
+    outcome = simulate(lists, {10: 1, 20: 1}, np.ones(2), runs=50)
+    # mentor 10 takes whoever asks first; the other fills 20 only if it was mentee 2
+    assert outcome.matches == pytest.approx(1.5, abs=0.3)
+    assert outcome.seats_filled <= 2 and outcome.requests_to_full_mentors > 0
+    nobody = simulate(lists.assign(p_accept=0.0), {10: 1, 20: 1}, np.ones(2), runs=5)
+    assert nobody.matches == 0 and nobody.expected_successes == 0
+
+
+@pytest.fixture
+def trained(db_url, engine, tmp_path):
+    seed("--scale", "tiny", "--seed", "11")
+    invoke("train", "--algorithms", "xgboost", "--oracle-mentees", "20", "--report-dir",
+           str(tmp_path / "success"))
+    return engine
+
+
+def test_the_nightly_run_publishes_market_lists_with_both_probabilities(trained):
+    engine = trained
+    out = invoke("train", "--target", "acceptance", "--algorithms", "logistic,xgboost_ranker",
+                 "--oracle-mentees", "20")
+    assert "promoted logistic" in out  # the ranker gives no probability: skipped
+    invoke("score")
+    with engine.connect() as conn:
+        rows = pd.read_sql(sa.text("SELECT * FROM current_recommendations"), conn)
+        load = pd.read_sql(sa.text(
+            "SELECT bm.* FROM batch_mentors bm JOIN published_batch USING (batch_id)"), conn)
+        eligible = dict(conn.execute(sql("scoring/free_capacity.sql")).all())
+        parameters = conn.execute(sa.text(
+            "SELECT parameters FROM recommendation_batches b JOIN published_batch p "
+            "ON p.batch_id = b.id")).scalar()
+        oversubscribed = conn.execute(sql("queries/oversubscribed_mentors.sql")).all()
+        unlikely = conn.execute(sql("queries/mentees_unlikely_to_be_matched.sql"),
+                                {"threshold": 0.0}).all()
+    assert parameters["objective"] == "market"
+    assert rows["p_accept"].between(0, 1).all() and rows["p_success"].between(0, 1).all()
+    # an acceptance model: P(accept) differs between pairs of the same mentor
+    assert rows.groupby("mentor_id")["p_accept"].nunique().max() > 1
+    assert dict(zip(load["mentor_id"], load["free_seats"], strict=True)) == eligible
+    assert load["lists"].sum() == len(rows)
+    assert len(oversubscribed) == int((load["expected_requests"] > load["free_seats"]).sum())
+    assert len(unlikely) == rows["mentee_id"].nunique()
+
+
+def test_the_relevance_objective_keeps_each_mentees_top_k_by_score(trained):
+    invoke("score", "--objective", "relevance")
+    with trained.connect() as conn:
+        rows = pd.read_sql(sa.text("SELECT * FROM current_recommendations"), conn)
+    assert (rows["score"] == rows["p_success"]).all()
+    for _, group in rows.groupby("mentee_id"):
+        assert group.sort_values("rank")["score"].is_monotonic_decreasing
+
+
+def test_evaluate_market_reports_the_published_lists_against_the_planners_bound(trained):
+    invoke("score")
+    out = invoke("evaluate", "--market", "--runs", "3")
+    assert "expected successful mentorships" in out and "planner's bound" in out
+    assert "hit a full mentor" in out
