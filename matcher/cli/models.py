@@ -151,7 +151,8 @@ def models_list() -> None:
         m = row["metrics"]
         main = " ".join(f"{k}={m[k]:.4f}" for k in ("oracle_efficiency", "ndcg@10", "roc_auc")
                         if isinstance(m.get(k), float))
-        click.echo(f"v{row['id']:<5} {row['status']:<9} {row['algorithm']:<15} "
+        click.echo(f"v{row['id']:<5} {row['status']:<9} {row['target']:<10} "
+                   f"{row['algorithm']:<15} "
                    f"{row['created_at']:%Y-%m-%d %H:%M}  {main}")
 
 
@@ -184,13 +185,15 @@ def models_promote(version_id: int, reason: str) -> None:
 @models.command("rollback")
 @click.option("--reason", default="manual rollback", show_default=True,
               help="Why (kept in the promotion log).")
-def models_rollback(reason: str) -> None:
+@click.option("--target", type=click.Choice(["success", "acceptance"]), default="success",
+              show_default=True, help="Which champion to roll back.")
+def models_rollback(reason: str, target: str) -> None:
     """Restore the champion that the current one replaced."""
     from matcher import registry
     from matcher.db import make_engine
 
     with make_engine().begin() as conn:
-        restored = registry.rollback(conn, reason)
+        restored = registry.rollback(conn, reason, target=target)
     click.echo(f"v{restored} is the champion again")
 
 
