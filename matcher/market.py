@@ -191,36 +191,46 @@ def _flows(pool: Pool, columns: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, 
                                                  )[listed], minlength=n))
 
 
-def solve_lists(pool: Pool, seats: np.ndarray, k: int, q: np.ndarray,
-                iterations: int = ITERATIONS, groups: int = 2, damping: float = 0.5
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Each mentee's list (column indices, best first) by best response to the market.
-
-    Start from the lists by P(accept) x P(success); then, half of the mentees at a time
-    (round robin), give each the K candidates with the largest :func:`marginal_value`
-    against the mentors' flows, which move halfway towards those of the new lists at each
-    step (damping, so the market settles instead of everyone swinging together). Keeps the
-    lists with the largest :func:`estimated_successes`. Returns the lists and each
-    candidate's marginal value under them.
-
-    Groups and damping were chosen on the small synthetic world with the seeder's true
-    probabilities (benchmarks/market_benchmark.py prints the outcome)."""
-    columns = _lists(pool, np.zeros(len(pool.mentors)), k)
+def _best_response(pool: Pool, seats: np.ndarray, q: np.ndarray, start: np.ndarray,
+                   steps: int, groups: int, damping: float) -> tuple[np.ndarray, float]:
+    """Rounds of best response from ``start``: ``1/groups`` of the mentees at a time (round
+    robin) take the K candidates with the largest :func:`marginal_value`; the mentors' flows
+    move ``1 - damping`` of the way to those of the new lists. Returns the lists with the
+    largest :func:`estimated_successes` seen, and that estimate."""
+    columns = start
     best, best_value = columns, estimated_successes(pool, columns, q, seats)
-    turn = np.arange(len(columns)) % groups
     accepted, successes = _flows(pool, columns, q)
-    for t in range(iterations):
+    turn = np.arange(len(columns)) % groups
+    for t in range(steps):
         value = marginal_value(pool, columns, q, accepted, successes, seats)
         moving = turn == t % groups
-        fresh = np.argsort(-value[moving], axis=1, kind="stable")[:, :columns.shape[1]]
         columns = columns.copy()
-        columns[moving] = fresh
+        columns[moving] = np.argsort(-value[moving], axis=1, kind="stable")[
+            :, :columns.shape[1]]
         estimate = estimated_successes(pool, columns, q, seats)
         if estimate > best_value:
             best, best_value = columns, estimate
         new_accepted, new_successes = _flows(pool, columns, q)
         accepted = damping * accepted + (1 - damping) * new_accepted
         successes = damping * successes + (1 - damping) * new_successes
+    return best, best_value
+
+
+def solve_lists(pool: Pool, seats: np.ndarray, k: int, q: np.ndarray,
+                iterations: int = ITERATIONS) -> tuple[np.ndarray, np.ndarray]:
+    """Each mentee's list (column indices, best first) by best response to the market,
+    starting from the lists by P(accept) x P(success): once damped (half of the mentees at
+    a time, flows moving halfway: large markets settle instead of swinging), once undamped
+    (a quarter at a time against exact flows: small markets reach the assignment), keeping
+    whichever lists have the larger :func:`estimated_successes`. Returns the lists and each
+    candidate's marginal value under them.
+
+    The schedule was chosen on the small synthetic world with the seeder's true
+    probabilities and holds at medium (benchmarks/market_benchmark.py prints both)."""
+    plain = _lists(pool, np.zeros(len(pool.mentors)), k)
+    damped = _best_response(pool, seats, q, plain, iterations, groups=2, damping=0.5)
+    exact = _best_response(pool, seats, q, plain, iterations // 2, groups=4, damping=0.0)
+    best = max((damped, exact), key=lambda found: found[1])[0]
     accepted, successes = _flows(pool, best, q)
     return best, marginal_value(pool, best, q, accepted, successes, seats)
 
@@ -242,6 +252,10 @@ def market_lists(candidates: pd.DataFrame, free_seats: dict[int, int], k: int,
     q = request_probability(examine[:k] if len(examine) >= k else
                             np.r_[examine, prior_examination(k)[len(examine):]])
     columns, value = solve_lists(pool, seats, k, q, iterations)
+    rows = np.arange(len(columns))[:, None]
+    # the chosen K in the order of their value under the final market (rank 1 the largest)
+    columns = np.take_along_axis(columns, np.argsort(-value[rows, columns], axis=1,
+                                                     kind="stable"), axis=1)
     plain = _lists(pool, np.zeros(len(pool.mentors)), k)
     accepted, successes = _flows(pool, columns, q)
     # the success an accepted requester must beat at a full mentor (0 where seats are left)

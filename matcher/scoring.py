@@ -110,8 +110,6 @@ def run_batch(engine: Engine, options: ScoreOptions, job: JobRun,
         champion = registry.load_champion(conn)
         acceptance = (registry.load_champion(conn, "acceptance")
                       if registry.champion_id(conn, "acceptance") is not None else None)
-        examine = market.examination(options.k,
-                                     feedback.answered_by_rank(conn, datetime.now(UTC)))
         mentees = active_mentee_ids(conn)
         eligible = len(conn.execute(sql("scoring/free_capacity.sql")).all())
         if not mentees or not eligible:
@@ -119,19 +117,15 @@ def run_batch(engine: Engine, options: ScoreOptions, job: JobRun,
                 f"nothing to score: {len(mentees):,} active mentees and {eligible:,} eligible "
                 "mentors (active, with a free seat); nothing was published and the previous "
                 "batch, if any, stays served")
+        options = _effective_options(options, champion)
         batch_id = conn.execute(sql("scoring/start_batch.sql"), {
             "model_version_id": champion.version_id,
             "parameters": json.dumps(options.parameters())}).scalar_one()
     log.info("batch %d: scoring %d active mentees with model v%d (%s)", batch_id,
              len(mentees), champion.version_id, champion.algorithm)
-    if options.objective == "market" and not champion.model.probabilistic:
-        log.warning("the champion v%d (%s) ranks but gives no probability of success; the "
-                    "market objective needs one, so this batch uses --objective relevance",
-                    champion.version_id, champion.algorithm)
-        options = dataclasses.replace(options, objective="relevance")
     try:
-        result = _build_and_publish(engine, batch_id, champion, acceptance, examine, mentees,
-                                    options, timings, job, progress)
+        result = _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
+                                    timings, job, progress)
     except BaseException as exc:
         try:
             with engine.begin() as conn:
@@ -143,8 +137,22 @@ def run_batch(engine: Engine, options: ScoreOptions, job: JobRun,
     return result
 
 
-def _build_and_publish(engine, batch_id, champion, acceptance, examine, mentees, options,
-                       timings, job, progress):
+def _effective_options(options: ScoreOptions, champion) -> ScoreOptions:
+    """The options this batch really runs with (recorded on the batch)."""
+    if options.objective == "market" and options.max_exposure:
+        log.info("--max-exposure caps plain per-mentee lists: this batch uses --objective "
+                 "relevance")
+        options = dataclasses.replace(options, objective="relevance")
+    if options.objective == "market" and not champion.model.probabilistic:
+        log.warning("the champion v%d (%s) ranks but gives no probability of success; the "
+                    "market objective needs one, so this batch uses --objective relevance",
+                    champion.version_id, champion.algorithm)
+        options = dataclasses.replace(options, objective="relevance")
+    return options
+
+
+def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options, timings,
+                       job, progress):
     model = champion.model
     as_of = datetime.now(UTC)
     wide = options.max_exposure or options.objective == "market"
@@ -184,6 +192,8 @@ def _build_and_publish(engine, batch_id, champion, acceptance, examine, mentees,
             executor.shutdown()
             sessions.close()
         free = dict(conn.execute(sql("scoring/free_capacity.sql")).all())
+        # how people read lists: from feedback, on the same snapshot
+        examine = market.examination(options.k, feedback.answered_by_rank(conn, as_of))
     timings["chunks_wall"] = time.perf_counter() - started
     pool = pd.concat([best for best, _ in results], ignore_index=True)
     pairs_scored = sum(n for _, n in results)

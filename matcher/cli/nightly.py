@@ -15,8 +15,9 @@ from matcher.settings import get_settings
 @click.option("--k", type=click.IntRange(1, 100), default=10, show_default=True,
               help="Recommendations per mentee.")
 @click.option("--max-exposure", type=click.FloatRange(min=0.1), default=None,
-              help="Cap each mentor at R x (free capacity) lists, e.g. 3; the score given up "
-                   "and how evenly mentors are spread are logged. Default: no cap.")
+              help="Cap each mentor at R x (free capacity) lists, e.g. 3, on plain top-K lists "
+                   "(implies --objective relevance); the score given up and how evenly mentors "
+                   "are spread are logged. Default: no cap.")
 @click.option("--chunk-size", type=click.IntRange(100), default=2000, show_default=True,
               help="Mentees per chunk (memory vs. speed).")
 @click.option("--workers", type=click.IntRange(1, 16), default=2, show_default=True,
