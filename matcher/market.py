@@ -192,28 +192,32 @@ def _flows(pool: Pool, columns: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, 
 
 
 def _best_response(pool: Pool, seats: np.ndarray, q: np.ndarray, start: np.ndarray,
-                   steps: int, groups: int, damping: float) -> tuple[np.ndarray, float]:
+                   start_value: np.ndarray, steps: int, groups: int, damping: float
+                   ) -> tuple[np.ndarray, np.ndarray, float]:
     """Rounds of best response from ``start``: ``1/groups`` of the mentees at a time (round
     robin) take the K candidates with the largest :func:`marginal_value`; the mentors' flows
     move ``1 - damping`` of the way to those of the new lists. Returns the lists with the
-    largest :func:`estimated_successes` seen, and that estimate."""
-    columns = start
-    best, best_value = columns, estimated_successes(pool, columns, q, seats)
+    largest :func:`estimated_successes` seen, each listed candidate's value when its list
+    was chosen (descending along each list), and that estimate."""
+    columns, chosen = start, start_value
+    best, best_chosen = columns, chosen
+    best_value = estimated_successes(pool, columns, q, seats)
     accepted, successes = _flows(pool, columns, q)
     turn = np.arange(len(columns)) % groups
     for t in range(steps):
         value = marginal_value(pool, columns, q, accepted, successes, seats)
         moving = turn == t % groups
-        columns = columns.copy()
-        columns[moving] = np.argsort(-value[moving], axis=1, kind="stable")[
-            :, :columns.shape[1]]
+        fresh = np.argsort(-value[moving], axis=1, kind="stable")[:, :columns.shape[1]]
+        columns, chosen = columns.copy(), chosen.copy()
+        columns[moving] = fresh
+        chosen[moving] = np.take_along_axis(value[moving], fresh, axis=1)
         estimate = estimated_successes(pool, columns, q, seats)
         if estimate > best_value:
-            best, best_value = columns, estimate
+            best, best_chosen, best_value = columns, chosen, estimate
         new_accepted, new_successes = _flows(pool, columns, q)
         accepted = damping * accepted + (1 - damping) * new_accepted
         successes = damping * successes + (1 - damping) * new_successes
-    return best, best_value
+    return best, best_chosen, best_value
 
 
 def solve_lists(pool: Pool, seats: np.ndarray, k: int, q: np.ndarray,
@@ -223,16 +227,18 @@ def solve_lists(pool: Pool, seats: np.ndarray, k: int, q: np.ndarray,
     a time, flows moving halfway: large markets settle instead of swinging), once undamped
     (a quarter at a time against exact flows: small markets reach the assignment), keeping
     whichever lists have the larger :func:`estimated_successes`. Returns the lists and each
-    candidate's marginal value under them.
+    listed candidate's value when its list was chosen (descending along each list).
 
     The schedule was chosen on the small synthetic world with the seeder's true
     probabilities and holds at medium (benchmarks/market_benchmark.py prints both)."""
     plain = _lists(pool, np.zeros(len(pool.mentors)), k)
-    damped = _best_response(pool, seats, q, plain, iterations, groups=2, damping=0.5)
-    exact = _best_response(pool, seats, q, plain, iterations // 2, groups=4, damping=0.0)
-    best = max((damped, exact), key=lambda found: found[1])[0]
-    accepted, successes = _flows(pool, best, q)
-    return best, marginal_value(pool, best, q, accepted, successes, seats)
+    rows = np.arange(len(plain))[:, None]
+    value = (pool.accept * pool.success)[rows, plain]
+    damped = _best_response(pool, seats, q, plain, value, iterations, groups=2, damping=0.5)
+    exact = _best_response(pool, seats, q, plain, value, iterations // 2, groups=4,
+                           damping=0.0)
+    columns, chosen, _ = max((damped, exact), key=lambda found: found[2])
+    return columns, chosen
 
 
 @dataclass
@@ -252,10 +258,6 @@ def market_lists(candidates: pd.DataFrame, free_seats: dict[int, int], k: int,
     q = request_probability(examine[:k] if len(examine) >= k else
                             np.r_[examine, prior_examination(k)[len(examine):]])
     columns, value = solve_lists(pool, seats, k, q, iterations)
-    rows = np.arange(len(columns))[:, None]
-    # the chosen K in the order of their value under the final market (rank 1 the largest)
-    columns = np.take_along_axis(columns, np.argsort(-value[rows, columns], axis=1,
-                                                     kind="stable"), axis=1)
     plain = _lists(pool, np.zeros(len(pool.mentors)), k)
     accepted, successes = _flows(pool, columns, q)
     # the success an accepted requester must beat at a full mentor (0 where seats are left)
@@ -269,7 +271,7 @@ def market_lists(candidates: pd.DataFrame, free_seats: dict[int, int], k: int,
         "mentee_id": np.broadcast_to(pool.mentee_ids[:, None], columns.shape)[listed],
         "mentor_id": mentor[listed],
         "rank": np.broadcast_to(np.arange(1, columns.shape[1] + 1), columns.shape)[listed],
-        "adjusted": value[rows, columns][listed],
+        "adjusted": value[listed],
         "p_accept": pool.accept[rows, columns][listed],
         "p_success": pool.success[rows, columns][listed],
         "price": price[listed]})
