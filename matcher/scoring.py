@@ -56,6 +56,11 @@ log = logging.getLogger(__name__)
 EXPLAINED_FEATURES = 3
 #: With --max-exposure, each mentee's best K x POOL_FACTOR candidates stay in the running.
 POOL_FACTOR = 5
+#: The market objective chooses among each mentee's best K x MARKET_POOL_FACTOR candidates by
+#: P(success), so that every list stays useful to its mentee. On the medium world
+#: (benchmarks/market_benchmark.py) pools of 2K, 3K and 5K reached 0.79, 0.81 and 0.81 of
+#: the planner's bound; with 5K, low ranks filled up with poor fits for the flooded mentors.
+MARKET_POOL_FACTOR = 3
 
 
 @dataclass
@@ -155,8 +160,8 @@ def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
                        job, progress):
     model = champion.model
     as_of = datetime.now(UTC)
-    wide = options.max_exposure or options.objective == "market"
-    pool_size = options.k * (POOL_FACTOR if wide else 1)
+    pool_size = options.k * (POOL_FACTOR if options.max_exposure else
+                             MARKET_POOL_FACTOR if options.objective == "market" else 1)
     clock = Clock(timings)
 
     def score_chunk(session: FeatureSession, chunk: list[int]) -> tuple[pd.DataFrame, int]:
