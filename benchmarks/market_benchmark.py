@@ -28,8 +28,8 @@ from matcher import market
 from matcher.db import make_engine, sql
 from matcher.scoring import ScoreOptions, score
 from matcher.synthetic import oracle
-from matcher.synthetic.market import bound_for, default_examination, evaluate_published, simulate
-from matcher.synthetic.seed import seed_database
+from matcher.synthetic.market import bound_for, evaluate_published, simulate
+from matcher.synthetic.seed import examination_probability, seed_database
 from matcher.synthetic.truth import TruthModel
 from matcher.training import train
 
@@ -78,7 +78,7 @@ def main() -> None:
         if args.acceptance:
             train(engine, ["xgboost"], target="acceptance")
         rows = []
-        examine = default_examination(10)
+        examine = examination_probability(np.arange(1, 11))
         for objective in ("relevance", "market"):
             result = score(engine, ScoreOptions(objective=objective))
             started = time.perf_counter()

@@ -13,13 +13,13 @@ and how people read lists:
   (:func:`request_probability`).
 * **Value of listing mentor m for mentee e**: P(accept) x P(success); its request uses one of
   m's seats only if accepted.
-* **Congestion prices** (:func:`solve_prices`): the relaxed problem "maximise
-  sum q_r x P(accept) x P(success) subject to expected accepted requests
-  sum q_r x P(accept) <= free seats of each mentor" has a dual price per mentor, lambda_m,
-  a success threshold for m's seats. Prices rise where more requests would be accepted than
-  there are seats, fall where seats stay free (projected subgradient steps); each mentee's
-  list is the K candidates with the largest P(accept) x (P(success) - lambda_m), in that
-  order. Every mentee keeps K recommendations whenever they have K candidates.
+* **Congestion** (:func:`solve_lists`): a mentor whose free seats cannot take all its
+  accepted requests gives each seat to a random accepted requester, so a request there
+  only adds value if the mentee beats the mentor's other requesters
+  (:func:`marginal_value`). Each mentee's list is its best response to the market: the K
+  candidates adding the most to the expected successful mentorships
+  (:func:`estimated_successes`), in that order. Every mentee keeps K recommendations
+  whenever they have K candidates.
 
 Pure numpy; deterministic for the same inputs. The synthetic market simulator
 (:mod:`matcher.synthetic.market`) judges the result against the truth.
@@ -36,7 +36,7 @@ import pandas as pd
 MAX_REQUESTS = 3
 #: Ranks need this many shown recommendations before their answered share is trusted.
 MIN_SHOWN_PER_RANK = 200
-#: Price iterations.
+#: Rounds of best response.
 ITERATIONS = 60
 
 
@@ -107,45 +107,18 @@ class Pool:
                    padded(frame["p_accept"], 0.0, float), padded(frame["p_success"], 0.0, float))
 
 
-def adjusted_value(pool: Pool, prices: np.ndarray) -> np.ndarray:
-    """(mentees, P) P(accept) x P(success) - the mentor's price; -inf for padding."""
-    price = np.where(pool.mentor_index >= 0, prices[np.maximum(pool.mentor_index, 0)], 0.0)
-    return np.where(pool.mentor_index >= 0, pool.accept * pool.success - price, -np.inf)
-
-
-def _lists(pool: Pool, prices: np.ndarray, k: int) -> np.ndarray:
-    """(mentees, min(k, P)) column indices of each mentee's list, best adjusted value first;
-    ties by mentor id (columns are in mentor id order)."""
-    k = min(k, pool.mentor_ids.shape[1])
-    adjusted = adjusted_value(pool, prices)
-    order = np.argsort(-adjusted, axis=1, kind="stable")[:, :k]
-    return order
-
-
-def _load(pool: Pool, columns: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Expected requests and expected accepted requests per mentor for these lists."""
-    rows = np.arange(len(columns))[:, None]
-    mentor = pool.mentor_index[rows, columns]
-    listed = mentor >= 0
-    weight = np.broadcast_to(q[:columns.shape[1]], columns.shape)
-    requests = np.bincount(mentor[listed], weights=weight[listed], minlength=len(pool.mentors))
-    accepted = np.bincount(mentor[listed], weights=(weight * pool.accept[rows, columns])[listed],
-                           minlength=len(pool.mentors))
-    return requests, accepted
+def _plain_lists(pool: Pool, k: int) -> np.ndarray:
+    """(mentees, min(k, P)) column indices of each mentee's K by P(accept) x P(success),
+    best first; ties by mentor id (columns are in mentor id order)."""
+    value = np.where(pool.mentor_index >= 0, pool.accept * pool.success, -np.inf)
+    return np.argsort(-value, axis=1, kind="stable")[:, :min(k, value.shape[1])]
 
 
 def estimated_successes(pool: Pool, columns: np.ndarray, q: np.ndarray,
                         seats: np.ndarray) -> float:
     """A fluid estimate of expected successful mentorships: each mentor fills
     min(expected accepted requests, seats), with the mean success of its accepted ones."""
-    rows = np.arange(len(columns))[:, None]
-    mentor = pool.mentor_index[rows, columns]
-    listed = mentor >= 0
-    weight = np.broadcast_to(q[:columns.shape[1]], columns.shape)
-    accepted_w = weight * pool.accept[rows, columns]
-    _, accepted = _load(pool, columns, q)
-    successes = np.bincount(mentor[listed], weights=(accepted_w * pool.success[rows, columns]
-                                                     )[listed], minlength=len(pool.mentors))
+    accepted, successes = _flows(pool, columns, q)
     fill = np.divide(np.minimum(accepted, seats), accepted, out=np.zeros_like(accepted),
                      where=accepted > 0)
     return float((successes * fill).sum())
@@ -220,18 +193,17 @@ def _best_response(pool: Pool, seats: np.ndarray, q: np.ndarray, start: np.ndarr
     return best, best_chosen, best_value
 
 
-def solve_lists(pool: Pool, seats: np.ndarray, k: int, q: np.ndarray,
+def solve_lists(pool: Pool, seats: np.ndarray, plain: np.ndarray, q: np.ndarray,
                 iterations: int = ITERATIONS) -> tuple[np.ndarray, np.ndarray]:
     """Each mentee's list (column indices, best first) by best response to the market,
-    starting from the lists by P(accept) x P(success): once damped (half of the mentees at
-    a time, flows moving halfway: large markets settle instead of swinging), once undamped
-    (a quarter at a time against exact flows: small markets reach the assignment), keeping
-    whichever lists have the larger :func:`estimated_successes`. Returns the lists and each
+    starting from ``plain``, the lists by P(accept) x P(success): once damped (half of the
+    mentees at a time, flows moving halfway: large markets settle instead of swinging), once
+    undamped (a quarter at a time against exact flows: small markets reach the assignment),
+    keeping whichever lists have the larger :func:`estimated_successes`. Returns the lists and each
     listed candidate's value when its list was chosen (descending along each list).
 
     The schedule was chosen on the small synthetic world with the seeder's true
     probabilities and holds at medium (benchmarks/market_benchmark.py prints both)."""
-    plain = _lists(pool, np.zeros(len(pool.mentors)), k)
     rows = np.arange(len(plain))[:, None]
     value = (pool.accept * pool.success)[rows, plain]
     damped = _best_response(pool, seats, q, plain, value, iterations, groups=2, damping=0.5)
@@ -257,8 +229,8 @@ def market_lists(candidates: pd.DataFrame, free_seats: dict[int, int], k: int,
     seats = np.array([free_seats.get(int(m), 0) for m in pool.mentors], dtype=float)
     q = request_probability(examine[:k] if len(examine) >= k else
                             np.r_[examine, prior_examination(k)[len(examine):]])
-    columns, value = solve_lists(pool, seats, k, q, iterations)
-    plain = _lists(pool, np.zeros(len(pool.mentors)), k)
+    plain = _plain_lists(pool, k)
+    columns, value = solve_lists(pool, seats, plain, q, iterations)
     accepted, successes = _flows(pool, columns, q)
     # the success an accepted requester must beat at a full mentor (0 where seats are left)
     prices = np.where(accepted > seats, np.divide(successes, accepted, out=np.zeros_like(
@@ -275,9 +247,18 @@ def market_lists(candidates: pd.DataFrame, free_seats: dict[int, int], k: int,
         "p_accept": pool.accept[rows, columns][listed],
         "p_success": pool.success[rows, columns][listed],
         "price": price[listed]})
-    requests, _ = _load(pool, columns, q)
-    lists = np.bincount(pool.mentor_index[rows, columns][listed], minlength=len(pool.mentors))
     mentors = pd.DataFrame({"mentor_id": pool.mentors, "free_seats": seats.astype(int),
-                            "lists": lists, "expected_requests": requests, "price": prices})
+                            "price": prices}).merge(load_per_mentor(chosen, q), how="left",
+                                                    on="mentor_id")
+    mentors = mentors.fillna({"lists": 0, "expected_requests": 0.0}).astype({"lists": int})
     return MarketLists(chosen, mentors, estimated_successes(pool, columns, q, seats),
                        estimated_successes(pool, plain, q, seats))
+
+
+def load_per_mentor(chosen: pd.DataFrame, q: np.ndarray) -> pd.DataFrame:
+    """Lists naming each mentor and its expected requests (q of each rank it is listed at),
+    for published rows (mentee_id, mentor_id, rank) chosen by any objective."""
+    weight = q[np.minimum(chosen["rank"].to_numpy(), len(q)) - 1]
+    grouped = chosen.assign(w=weight).groupby("mentor_id")
+    return pd.DataFrame({"lists": grouped.size(),
+                         "expected_requests": grouped["w"].sum()}).reset_index()

@@ -344,7 +344,7 @@ def choose_lists(pool: pd.DataFrame, options: ScoreOptions, free_capacity: dict[
         chosen = result.chosen.merge(pool.drop(columns=["p_accept"]),
                                      on=["mentee_id", "mentor_id"], how="left",
                                      validate="one_to_one")
-        # the ranking key: expected success net of the mentor's congestion price
+        # the ranking key: what the pair adds to the expected successful mentorships
         chosen["score"] = chosen.pop("adjusted")
         figures = exposure_figures(chosen, free_capacity)
         figures |= {"estimated_successes": round(result.estimated_successes, 1),
@@ -353,7 +353,7 @@ def choose_lists(pool: pd.DataFrame, options: ScoreOptions, free_capacity: dict[
     else:
         chosen, figures = choose(pool, k, free_capacity, options.max_exposure)
         chosen = chosen.assign(p_success=chosen["score"])
-        load = _load(chosen, free_capacity, q)
+        load = market.load_per_mentor(chosen, q).assign(price=0.0)
     load = load.merge(pd.DataFrame({"mentor_id": list(free_capacity)}), how="right",
                       on="mentor_id").fillna({"lists": 0, "expected_requests": 0.0,
                                               "price": 0.0})
@@ -363,14 +363,6 @@ def choose_lists(pool: pd.DataFrame, options: ScoreOptions, free_capacity: dict[
                                              > load["free_seats"]).sum())
     figures["examination"] = [round(float(e), 3) for e in examine[:k]]
     return chosen, figures, load
-
-
-def _load(chosen: pd.DataFrame, free_capacity: dict[int, int], q: np.ndarray) -> pd.DataFrame:
-    """Lists and expected requests per mentor for lists chosen without prices."""
-    weight = q[np.minimum(chosen["rank"].to_numpy(), len(q)) - 1]
-    grouped = chosen.assign(w=weight).groupby("mentor_id")
-    return pd.DataFrame({"lists": grouped.size(), "expected_requests": grouped["w"].sum(),
-                         "price": 0.0}).reset_index()
 
 
 def choose(pool: pd.DataFrame, k: int, free_capacity: dict[int, int],

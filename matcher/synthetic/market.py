@@ -25,17 +25,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from matcher.synthetic.seed import examination_probability
+
 #: Requests a mentee sends at most.
 MAX_REQUESTS = 3
 #: Mentors per mentee the planner considers (its best by true value).
 BOUND_EDGES = 50
 #: Integer scale of the flow's costs (OR-Tools takes integer costs).
 COST_SCALE = 1_000_000
-
-
-def default_examination(k: int) -> np.ndarray:
-    """P(rank r is examined) for r = 1..k: 1 / log2(r + 1)."""
-    return 1.0 / np.log2(np.arange(2, k + 2))
 
 
 @dataclass
@@ -202,5 +199,6 @@ def evaluate_published(engine, runs: int = 20, examine: np.ndarray | None = None
     k = int(lists["rank"].max()) if len(lists) else 1
     accept, success = truth.pair_values(lists["mentee_id"], lists["mentor_id"])
     outcome = simulate(lists.assign(p_accept=accept, p_success=success), seats,
-                       default_examination(k) if examine is None else examine, runs, seed)
+                       examination_probability(np.arange(1, k + 1)) if examine is None
+                       else examine, runs, seed)
     return MarketReport(outcome, bound_for(truth, lists["mentee_id"].unique(), seats))
