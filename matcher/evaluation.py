@@ -17,13 +17,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
-from matcher import metrics
+from matcher import metrics, registry
 from matcher.algorithms import Algorithm
 from matcher.candidates import active_mentee_ids
 from matcher.errors import MatcherError
@@ -214,10 +214,6 @@ def evaluate_version(engine, version_id: int | None, holdout_share: float,
                      ) -> tuple[Split, list[Evaluation]]:
     """``matcher evaluate``: a registered version (default: the champion) beside the
     baselines on the newest ``holdout_share`` of labelled pairs."""
-    from datetime import UTC
-
-    from matcher import registry
-
     with engine.begin() as conn:
         loaded = (registry.load(conn, version_id) if version_id is not None
                   else registry.load_champion(conn))
