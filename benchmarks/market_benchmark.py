@@ -12,7 +12,11 @@ model, then publishes and simulates:
 
 Prints expected successful mentorships, share of the planner's bound, matches, seats filled,
 requests hitting a full mentor, the most lists of one mentor, and the market step's share
-of the nightly wall time. Run: python -m benchmarks.market_benchmark --scale medium
+of the nightly wall time. Also, per policy, the mean true P(accept) of the requests that
+found a free seat, and the least share of requests that must then hit a full mentor
+("floor": the seats take in at most seats / P(accept) requests), beside the P(accept) at
+which only half of the requests would hit a full mentor. Run:
+python -m benchmarks.market_benchmark --scale medium
 """
 
 from __future__ import annotations
@@ -101,12 +105,16 @@ def main() -> None:
           f"{sum(seats.values()):,} free seats, planner's bound {bound:,.1f}")
     plain = rows[0][1]["expected_successful_mentorships"]
     print(f"{'lists':<20} {'successes':>9} {'/bound':>6} {'/relevance':>10} {'matches':>8} "
-          f"{'seats':>6} {'to full':>7} {'most lists':>10} {'market step':>11}")
+          f"{'seats':>6} {'to full':>7} {'floor':>6} {'P(acc)':>6} {'50% needs':>9} "
+          f"{'most lists':>10} {'market step':>11}")
+    total_seats = sum(seats.values())
     for name, o, _, share, _ in rows:
         value = o["expected_successful_mentorships"]
         print(f"{name:<20} {value:>9,.1f} {value / bound:>6.2f} {value / plain:>10.2f} "
               f"{o['matches']:>8,.1f} {o['seats_filled_share']:>6.0%} "
               f"{o['requests_to_full_mentors_share']:>7.0%} "
+              f"{o['least_share_to_full']:>6.0%} {o['accept_when_free']:>6.2f} "
+              f"{total_seats / (0.5 * o['requests']):>9.2f} "
               f"{o['max_lists_per_mentor']:>6,} ({o['seats_of_that_mentor']}) "
               f"{'' if share != share else f'{share:.0%} of wall':>11}")
 

@@ -52,12 +52,23 @@ def labelled_pairs(session: FeatureSession) -> pd.DataFrame:
 
 
 def acceptance_pairs(session: FeatureSession) -> pd.DataFrame:
-    """Every request (interaction), labelled 1 if the mentor accepted it and 0 if declined,
-    with features as of the request: what the acceptance model learns. Same columns as
-    :func:`labelled_pairs`."""
-    frame = session.training_frame().assign(
+    """Every request, labelled 1 if the mentor accepted it and 0 if declined, with features as
+    of the request: what the acceptance model learns. Requests are interactions, and accepted
+    recommendations whose feedback carries the mentor's answer (``mentor_response``; features
+    as of when the list was shown), unless the programme also recorded that request as an
+    interaction (same pair, requested since). Same columns as :func:`labelled_pairs`."""
+    interactions = session.training_frame().assign(
         label=lambda f: f["accepted"].astype(int), source="interaction", rank=np.nan)
-    frame = frame[["mentee_id", "mentor_id", "as_of", "label", "source", "rank", *FEATURES]]
+    answered = session.feedback_frame()
+    answered = answered[answered["mentor_response"].notna()]
+    requested = interactions.groupby(["mentee_id", "mentor_id"])["as_of"].max()
+    latest = pd.to_datetime(pd.Series(
+        requested.reindex(pd.MultiIndex.from_frame(answered[["mentee_id", "mentor_id"]]))
+        .to_numpy(), index=answered.index), utc=True)
+    answered = answered[~(latest >= pd.to_datetime(answered["as_of"], utc=True))].assign(
+        label=lambda f: (f["mentor_response"] == "accepted").astype(int), source="feedback")
+    columns = ["mentee_id", "mentor_id", "as_of", "label", "source", "rank", *FEATURES]
+    frame = pd.concat([interactions[columns], answered[columns]], ignore_index=True)
     frame["as_of"] = pd.to_datetime(frame["as_of"], utc=True)
     return frame.sort_values(["mentee_id", "as_of", "mentor_id"], kind="stable",
                              ignore_index=True)

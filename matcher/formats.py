@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from matcher.schema import EXPERIENCE_LEVELS, FEEDBACK_ACTIONS, INTERACTION_STATUSES
+from matcher.schema import (
+    EXPERIENCE_LEVELS,
+    FEEDBACK_ACTIONS,
+    INTERACTION_STATUSES,
+    MENTOR_RESPONSES,
+)
 
 LIST_SEPARATOR = ";"
 
@@ -85,6 +90,7 @@ FEEDBACK = FileFormat("feedback", ("mentee_id", "mentor_id", "shown_at"), (
     Column("shown_at", "timestamp", required=True),
     Column("action", "choice", required=True, choices=FEEDBACK_ACTIONS),
     Column("acted_at", "timestamp"),
+    Column("mentor_response", "choice", choices=MENTOR_RESPONSES),
 ))
 
 FORMATS = {f.name: f for f in (MENTORS, MENTEES, INTERACTIONS, FEEDBACK)}

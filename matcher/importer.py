@@ -231,7 +231,8 @@ def _check_duplicates(path: Path, fmt: FileFormat, frame: pd.DataFrame,
 
 
 def _check_rows(path: Path, frame: pd.DataFrame, problems: Problems, time_pairs) -> None:
-    """Cross-column rules (later time not before earlier one, active pairings not ended)."""
+    """Cross-column rules (later time not before earlier one, active pairings not ended, a
+    mentor's answer only to a request)."""
     for earlier, later in time_pairs:
         for line, a, b in zip(frame.index, frame[earlier], frame[later], strict=True):
             if a is not None and b is not None and b < a:
@@ -241,6 +242,13 @@ def _check_rows(path: Path, frame: pd.DataFrame, problems: Problems, time_pairs)
                                        strict=True):
             if status == "active" and ended is not None:
                 problems.add(path, line, "ended_at", "an active pairing cannot have ended")
+    if "mentor_response" in frame:
+        for line, action, response in zip(frame.index, frame["action"],
+                                          frame["mentor_response"], strict=True):
+            if response is not None and action is not None and action != "accepted":
+                problems.add(path, line, "mentor_response",
+                             f"only an accepted recommendation (a request sent) has a mentor's "
+                             f"answer; this row's action is '{action}'")
 
 
 def _check_references(path: Path, frame: pd.DataFrame, problems: Problems,

@@ -14,6 +14,7 @@ SLOTS_PER_WEEK = 7 * 24 * 4
 
 INTERACTION_STATUSES = ("declined", "active", "completed", "abandoned")
 FEEDBACK_ACTIONS = ("accepted", "declined", "ignored")
+MENTOR_RESPONSES = ("accepted", "declined")
 EXPERIENCE_LEVELS = ("student", "junior", "mid", "senior")
 BATCH_STATUSES = ("building", "published", "failed")
 MODEL_STATUSES = ("candidate", "champion", "retired")
@@ -252,6 +253,8 @@ recommendations = sa.Table(
     # Revision 0005: the model's P(mentor accepts) and P(success) of the pair.
     sa.Column("p_accept", sa.Float),
     sa.Column("p_success", sa.Float),
+    # Revision 0006: what helped the pick and what held it back, in words.
+    sa.Column("reasons", sa.Text, nullable=False, server_default=""),
     sa.UniqueConstraint("batch_id", "mentee_id", "mentor_id",
                         name="uq_recommendations_batch_pair"),
     sa.CheckConstraint("rank >= 1", name="ck_recommendations_rank_positive"),
@@ -302,10 +305,16 @@ recommendation_feedback = sa.Table(
     sa.Column("acted_at", sa.DateTime(timezone=True)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
               server_default=sa.func.now()),
+    # Revision 0006: the mentor's answer to the request an accepted recommendation became.
+    sa.Column("mentor_response", sa.Text),
     sa.UniqueConstraint("mentee_id", "mentor_id", "shown_at", name="uq_feedback_pair_shown"),
     sa.CheckConstraint("rank >= 1", name="ck_feedback_rank_positive"),
     sa.CheckConstraint(_in("action", FEEDBACK_ACTIONS), name="ck_feedback_action"),
     sa.CheckConstraint("acted_at >= shown_at", name="ck_feedback_acted_after_shown"),
+    sa.CheckConstraint(_in("mentor_response", MENTOR_RESPONSES),
+                       name="ck_feedback_mentor_response"),
+    sa.CheckConstraint("mentor_response IS NULL OR action = 'accepted'",
+                       name="ck_feedback_response_needs_request"),
     sa.Index("ix_feedback_mentee_shown", "mentee_id", "shown_at"),
     sa.Index("ix_feedback_mentor_shown", "mentor_id", "shown_at"),
     sa.Index("ix_feedback_batch", "batch_id"),

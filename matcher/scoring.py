@@ -11,8 +11,9 @@ One run:
    scores from the model, keeping each mentee's best few; ``workers`` chunks at a time,
    each on its own connection, all reading one exported snapshot (so every chunk sees the
    same data);
-4. picks K per mentee (optionally capping each mentor's exposure), explains each pick with
-   the model's top signed feature contributions;
+4. picks K per mentee (market-aware lists by default, :mod:`matcher.market`; or plain top-K,
+   optionally capping each mentor's exposure), explains each pick in words and JSON from
+   the model's signed feature contributions (:mod:`matcher.reasons`);
 5. writes the rows with COPY (invisible: readers see only the published batch), then
    publishes by moving the ``published_batch`` pointer in one short transaction that first
    checks the lease is still this run's (fencing: a run that lost it never publishes) and
@@ -41,7 +42,7 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
-from matcher import evaluation, feedback, lease, market, registry
+from matcher import evaluation, feedback, lease, market, reasons, registry
 from matcher.candidates import active_mentee_ids
 from matcher.clock import Clock
 from matcher.db import sql
@@ -52,8 +53,6 @@ from matcher.runlog import JobRun, job_run
 
 log = logging.getLogger(__name__)
 
-#: Explanations list this many features, largest absolute contribution first.
-EXPLAINED_FEATURES = 3
 #: With --max-exposure, each mentee's best K x POOL_FACTOR candidates stay in the running.
 POOL_FACTOR = 5
 #: The market objective chooses among each mentee's best K x MARKET_POOL_FACTOR candidates by
@@ -112,9 +111,7 @@ def run_batch(engine: Engine, options: ScoreOptions, job: JobRun,
         conn.execute(sql("scoring/abandon_unfinished.sql"))
     job.stage = "loading the champion"
     with engine.begin() as conn:
-        champion = registry.load_champion(conn)
-        acceptance = (registry.load_champion(conn, "acceptance")
-                      if registry.champion_id(conn, "acceptance") is not None else None)
+        champion, acceptance = _champions(conn)
         mentees = active_mentee_ids(conn)
         eligible = len(conn.execute(sql("scoring/free_capacity.sql")).all())
         if not mentees or not eligible:
@@ -142,6 +139,26 @@ def run_batch(engine: Engine, options: ScoreOptions, job: JobRun,
     return result
 
 
+def _champions(conn: Connection):
+    """The success champion and the acceptance champion (``None`` if there is none)."""
+    acceptance = (registry.load_champion(conn, "acceptance")
+                  if registry.champion_id(conn, "acceptance") is not None else None)
+    return registry.load_champion(conn), acceptance
+
+
+def preview(engine: Engine, options: ScoreOptions) -> tuple[pd.DataFrame, dict[int, int]]:
+    """The lists a run with ``options`` would publish now (mentee_id, mentor_id, rank,
+    p_accept, p_success) and the free seats they were chosen for, writing nothing: for
+    reports that compare objectives."""
+    with engine.begin() as conn:
+        champion, acceptance = _champions(conn)
+        mentees = active_mentee_ids(conn)
+    options = _effective_options(options, champion)
+    scored = score_candidates(engine, champion, acceptance, mentees, options, Clock({}))
+    chosen, _, _ = choose_lists(scored.pool, options, scored.free, scored.examine)
+    return chosen[["mentee_id", "mentor_id", "rank", "p_accept", "p_success"]], scored.free
+
+
 def _effective_options(options: ScoreOptions, champion) -> ScoreOptions:
     """The options this batch really runs with (recorded on the batch)."""
     if options.objective == "market" and options.max_exposure:
@@ -156,16 +173,33 @@ def _effective_options(options: ScoreOptions, champion) -> ScoreOptions:
     return options
 
 
-def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options, timings,
-                       job, progress):
+@dataclass
+class ScoredPool:
+    """Every active mentee's best candidates, scored on one snapshot: what the lists are
+    chosen from, with what choosing and explaining them needs."""
+
+    pool: pd.DataFrame  # mentee_id, mentor_id, score, p_accept, then the model's features
+    pairs_scored: int
+    free: dict[int, int]     # free seats per eligible mentor
+    wants: pd.DataFrame      # per mentee: skills_wanted, domains_wanted
+    examine: np.ndarray      # P(rank r is examined), r = 1..k
+
+
+def score_candidates(engine: Engine, champion, acceptance, mentees: list[int],
+                     options: ScoreOptions, clock: Clock, job: JobRun | None = None,
+                     progress: bool = False) -> ScoredPool:
+    """Candidates, features and predictions for ``mentees`` in chunks, ``options.workers``
+    at a time, all on one exported snapshot; keeps each mentee's best few (more than K
+    where the market step or the exposure cap chooses among them). ``job`` (the nightly
+    run) is checked before each chunk, so a run that lost its lease stops early."""
     model = champion.model
     as_of = datetime.now(UTC)
     pool_size = options.k * (POOL_FACTOR if options.max_exposure else
                              MARKET_POOL_FACTOR if options.objective == "market" else 1)
-    clock = Clock(timings)
 
     def score_chunk(session: FeatureSession, chunk: list[int]) -> tuple[pd.DataFrame, int]:
-        job.check()  # a run that lost its session stops here, early
+        if job is not None:
+            job.check()  # a run that lost its session stops here, early
         with clock("candidates_and_features"):
             frame = session.candidate_frame(chunk, as_of, max_candidates=options.max_candidates)
         if frame.empty:  # every eligible mentor already paired with these mentees
@@ -185,7 +219,6 @@ def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
     chunks = [mentees[i:i + options.chunk_size] for i in range(0, len(mentees),
                                                                options.chunk_size)]
     started = time.perf_counter()
-    job.stage = "scoring chunks (candidates, features, predictions)"
     with shared_snapshot(engine) as (conn, snapshot), \
             ThreadPoolExecutor(options.workers) as executor:
         sessions = _SnapshotSessions(engine, snapshot)
@@ -197,25 +230,42 @@ def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
             executor.shutdown()
             sessions.close()
         free = dict(conn.execute(sql("scoring/free_capacity.sql")).all())
+        wants = pd.read_sql(sql("scoring/mentee_wants.sql"), conn).set_index("mentee_id")
         # how people read lists: from feedback, on the same snapshot
         examine = market.examination(options.k, feedback.answered_by_rank(conn, as_of))
-    timings["chunks_wall"] = time.perf_counter() - started
-    pool = pd.concat([best for best, _ in results], ignore_index=True)
-    pairs_scored = sum(n for _, n in results)
+    clock.seconds["chunks_wall"] = time.perf_counter() - started
+    return ScoredPool(pd.concat([best for best, _ in results], ignore_index=True),
+                      sum(n for _, n in results), free, wants, examine)
+
+
+def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options, timings,
+                       job, progress):
+    model = champion.model
+    clock = Clock(timings)
+    job.stage = "scoring chunks (candidates, features, predictions)"
+    scored = score_candidates(engine, champion, acceptance, mentees, options, clock, job,
+                              progress)
+    pool, free, wants = scored.pool, scored.free, scored.wants
     with clock("market" if options.objective == "market" else "top_k"):
-        chosen, exposure, load = choose_lists(pool, options, free, examine)
+        chosen, exposure, load = choose_lists(pool, options, free, scored.examine)
 
     def explain_and_write(part: pd.DataFrame) -> None:
         """Explain and COPY one share of the rows, on a connection of its own (the batch is
         not published yet, so readers never see a half-written one)."""
         with clock("explain"):
             X = part[model.features].to_numpy(dtype=np.float32)
-            part = part.assign(explanation=explanations(model.contributions(X), X,
-                                                        model.features), batch_id=batch_id)
+            wanted = wants.reindex(part["mentee_id"]).fillna(0)
+            context = reasons.Context(
+                skills_wanted=wanted["skills_wanted"].to_numpy(),
+                domains_wanted=wanted["domains_wanted"].to_numpy(),
+                free_seats=part["mentor_id"].map(free).fillna(0).to_numpy(),
+                moved=part["moved"].to_numpy(bool))
+            texts, said = reasons.explain(model.contributions(X), X, model.features, context)
+            part = part.assign(explanation=texts, reasons=said, batch_id=batch_id)
         with clock("write"), engine.begin() as conn:
             copy_frame(conn, "recommendations", part[
                 ["batch_id", "mentee_id", "rank", "mentor_id", "score", "explanation",
-                 "p_accept", "p_success"]])
+                 "p_accept", "p_success", "reasons"]])
 
     if chosen.empty:
         raise NothingToScore("nothing to publish: no active mentee has a candidate mentor they "
@@ -234,7 +284,7 @@ def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
     per_mentee = chosen.groupby("mentee_id").size()
     without_any = len(set(mentees) - set(per_mentee.index))
     counts = {"mentees": len(mentees), "recommendations": len(chosen),
-              "pairs_scored": pairs_scored,
+              "pairs_scored": scored.pairs_scored,
               "mentees_short_of_k": int((per_mentee < options.k).sum()) + without_any,
               "mentees_without_any": without_any,
               **exposure}
@@ -346,13 +396,17 @@ def choose_lists(pool: pd.DataFrame, options: ScoreOptions, free_capacity: dict[
                                      validate="one_to_one")
         # the ranking key: what the pair adds to the expected successful mentorships
         chosen["score"] = chosen.pop("adjusted")
+        # picked for the mentor's free seats: not among the mentee's best K by P(success)
+        best = _top_per_mentee(pool, k)
+        chosen["moved"] = ~pd.MultiIndex.from_frame(chosen[["mentee_id", "mentor_id"]]).isin(
+            pd.MultiIndex.from_frame(best[["mentee_id", "mentor_id"]]))
         figures = exposure_figures(chosen, free_capacity)
         figures |= {"estimated_successes": round(result.estimated_successes, 1),
                     "estimated_successes_relevance": round(result.estimated_successes_plain, 1)}
         load = result.mentors
     else:
         chosen, figures = choose(pool, k, free_capacity, options.max_exposure)
-        chosen = chosen.assign(p_success=chosen["score"])
+        chosen = chosen.assign(p_success=chosen["score"], moved=False)
         load = market.load_per_mentor(chosen, q).assign(price=0.0)
     load = load.merge(pd.DataFrame({"mentor_id": list(free_capacity)}), how="right",
                       on="mentor_id").fillna({"lists": 0, "expected_requests": 0.0,
@@ -413,25 +467,3 @@ def exposure_figures(chosen: pd.DataFrame, free_capacity: dict[int, int]) -> dic
             "mentors_recommended_share": round(float((appearances > 0).mean()), 4)
             if n else 0.0,
             "max_lists_per_mentor": int(appearances.max()) if n else 0}
-
-
-def explanations(contributions: np.ndarray, X: np.ndarray, features: list[str]) -> list[str]:
-    """JSON per row: the features with the largest absolute contributions, signed, e.g.
-    ``[{"feature": "skill_coverage", "value": 0.5, "contribution": 0.8123}, ...]``.
-
-    Written with f-strings rather than ``json.dumps`` per row; the text is the same as
-    ``json.dumps`` gives (a test checks it).
-    """
-    top = np.argsort(-np.abs(contributions), axis=1, kind="stable")[:, :EXPLAINED_FEATURES]
-    values = np.take_along_axis(np.asarray(X, dtype=float), top, axis=1).tolist()
-    shares = np.take_along_axis(np.asarray(contributions, dtype=float), top, axis=1).tolist()
-    names = [json.dumps(f) for f in features]
-
-    def item(column: int, value: float, contribution: float) -> str:
-        shown = "null" if value != value else repr(round(value, 4))
-        return (f'{{"feature": {names[column]}, "value": {shown}, '
-                f'"contribution": {round(contribution, 4)!r}}}')
-
-    return ["[" + ", ".join(map(item, columns, row_values, row_shares)) + "]"
-            for columns, row_values, row_shares in zip(top.tolist(), values, shares,
-                                                       strict=True)]

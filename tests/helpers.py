@@ -46,7 +46,8 @@ CONTENT_QUERIES = {
     "interactions": "SELECT me.external_id, mo.external_id, requested_at, status, ended_at, "
                     "rating FROM interactions i JOIN mentees me ON me.id = i.mentee_id "
                     "JOIN mentors mo ON mo.id = i.mentor_id ORDER BY 1, 3, 2",
-    "feedback": "SELECT me.external_id, mo.external_id, rank, shown_at, action, acted_at "
+    "feedback": "SELECT me.external_id, mo.external_id, rank, shown_at, action, acted_at, "
+                "mentor_response "
                 "FROM recommendation_feedback f JOIN mentees me ON me.id = f.mentee_id "
                 "JOIN mentors mo ON mo.id = f.mentor_id ORDER BY 1, 4, 3",
 }

@@ -144,6 +144,10 @@ DEFECTS = [
      "has no UTC offset"),
     ("interactions.csv", ",completed,", ",finished,", 2, "status", "'finished' is not one of"),
     ("feedback.csv", ",accepted,", ",loved,", 2, "action", "'loved' is not one of"),
+    ("feedback.csv", "10:00:00Z,accepted\n", "10:00:00Z,maybe\n", 2, "mentor_response",
+     "'maybe' is not one of"),
+    ("feedback.csv", "08:00:00+00:00,\n", "08:00:00+00:00,declined\n", 4, "mentor_response",
+     "only an accepted recommendation (a request sent) has a mentor's answer"),
 ]
 
 

@@ -1,16 +1,14 @@
 """The pure steps between database steps, on frames small enough to check by eye: top-K
-selection, exposure capping, explanations, coverage and calibration."""
+selection, exposure capping, coverage and calibration (readable reasons: test_reasons.py)."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from matcher import metrics
-from matcher.scoring import _top_per_mentee, choose, explanations, exposure_figures
+from matcher.scoring import _top_per_mentee, choose, exposure_figures
 
 # Three mentees (1, 2, 3), four mentors (10, 20, 30, 40); scored candidate pairs.
 POOL = pd.DataFrame([
@@ -55,16 +53,6 @@ def test_exposure_figures_of_an_even_and_an_uneven_spread():
     skewed = exposure_figures(uneven, free)
     assert skewed["mentor_appearances_gini"] == pytest.approx(0.75)
     assert skewed["mentors_recommended_share"] == 0.25 and skewed["max_lists_per_mentor"] == 4
-
-
-def test_an_explanation_lists_the_largest_contributions_first_with_their_sign():
-    contributions = np.array([[0.5, -2.0, 0.1, 0.0]])
-    values = np.array([[1.0, 0.0, np.nan, 3.0]])
-    (text,) = explanations(contributions, values, ["a", "b", "c", "d"])
-    assert json.loads(text) == [
-        {"feature": "b", "value": 0.0, "contribution": -2.0},
-        {"feature": "a", "value": 1.0, "contribution": 0.5},
-        {"feature": "c", "value": None, "contribution": 0.1}]
 
 
 def test_coverage_counts_mentors_that_reach_some_top_k():

@@ -88,6 +88,18 @@ def test_the_simulator_counts_one_mentorship_per_seat_and_per_mentee():
     assert outcome.seats_filled <= 2 and outcome.requests_to_full_mentors > 0
     nobody = simulate(lists.assign(p_accept=0.0), {10: 1, 20: 1}, np.ones(2), runs=5)
     assert nobody.matches == 0 and nobody.expected_successes == 0
+    assert nobody.accept_when_free == 0 and nobody.least_share_to_full() == 0
+
+
+def test_the_floor_on_requests_to_full_mentors_follows_from_seats_and_acceptance():
+    # twenty mentees ask the one mentor with one seat, who accepts half of what reaches it
+    lists = pd.DataFrame({"mentee_id": range(20), "mentor_id": 10, "rank": 1,
+                          "p_accept": 0.5, "p_success": 1.0})
+    outcome = simulate(lists, {10: 1}, np.ones(1), runs=200)
+    assert outcome.accept_when_free == pytest.approx(0.5)
+    assert outcome.least_share_to_full() == pytest.approx(1 - 1 / (0.5 * 20))
+    share = outcome.requests_to_full_mentors / outcome.requests
+    assert share >= outcome.least_share_to_full() - 0.02
 
 
 @pytest.fixture
@@ -139,3 +151,44 @@ def test_evaluate_market_reports_the_published_lists_against_the_planners_bound(
     out = invoke("evaluate", "--market", "--runs", "3")
     assert "expected successful mentorships" in out and "planner's bound" in out
     assert "hit a full mentor" in out
+
+
+def test_mentors_answers_in_feedback_teach_the_acceptance_model(trained):
+    from matcher.evaluation import acceptance_pairs
+    from matcher.features import FeatureSession
+
+    engine = trained
+    with engine.begin() as conn:
+        before = acceptance_pairs(FeatureSession(conn))
+    invoke("score")
+    invoke("simulate-feedback")
+    with engine.begin() as conn:
+        answers = pd.read_sql(sa.text(
+            "SELECT f.action, f.mentor_response, f.mentor_id, bm.free_seats "
+            "FROM recommendation_feedback f JOIN batch_mentors bm "
+            "ON bm.batch_id = f.batch_id AND bm.mentor_id = f.mentor_id"), conn)
+        after = acceptance_pairs(FeatureSession(conn))
+    answered = answers[answers["mentor_response"].notna()]
+    assert (answered["action"] == "accepted").all()
+    assert set(answered["mentor_response"]) == {"accepted", "declined"}
+    taken = answered[answered["mentor_response"] == "accepted"].groupby("mentor_id").size()
+    assert (taken <= answered.groupby("mentor_id")["free_seats"].first()[taken.index]).all()
+    from_feedback = after[after["source"] == "feedback"]
+    assert len(after) == len(before) + len(answered) and len(from_feedback) == len(answered)
+    assert from_feedback["label"].sum() == (answered["mentor_response"] == "accepted").sum()
+    out = invoke("train", "--target", "acceptance", "--algorithms", "logistic",
+                 "--oracle-mentees", "20")
+    assert "logistic" in out
+
+
+def test_the_training_report_shows_both_objectives_in_the_simulated_market(trained, tmp_path):
+    out = invoke("train", "--algorithms", "logistic", "--oracle-mentees", "20",
+                 "--report-dir", str(tmp_path))
+    report = (tmp_path / "report.md").read_text()
+    assert "## The champions' lists in the market (synthetic truth)" in report
+    for objective in ("relevance", "market"):
+        (row,) = [line for line in report.splitlines() if line.startswith(f"| {objective} |")]
+        assert "of the planner's bound" not in row and " of " in row  # "0.61 of 80.3"
+        assert row in out
+    with trained.connect() as conn:  # nothing was published by the report
+        assert conn.execute(sa.text("SELECT count(*) FROM recommendations")).scalar() == 0

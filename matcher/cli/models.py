@@ -41,9 +41,14 @@ def _algorithm_list(ctx, param, value: str | None) -> list[str] | None:
               help="What the models predict: success (the pairing completes) or acceptance "
                    "(the mentor accepts a request; used by the market objective of "
                    "`matcher score`). Each target has its own champion.")
+@click.option("--market/--no-market", default=True, show_default=True,
+              help="Synthetic worlds: also put in the report what the champions' lists would "
+                   "form in the simulated market under each objective (scores every active "
+                   "mentee twice; nothing is published).")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where to write the report (default: .matcher/reports/train-<run>).")
-def train_command(algorithms, holdout, cv, oracle_mentees, promote, target, report_dir) -> None:
+def train_command(algorithms, holdout, cv, oracle_mentees, promote, target, market,
+                  report_dir) -> None:
     """Train and compare models, register them, and promote the best one.
 
     \b
@@ -65,6 +70,7 @@ def train_command(algorithms, holdout, cv, oracle_mentees, promote, target, repo
     from matcher.db import make_engine
     from matcher.runlog import job_run
     from matcher.synthetic import oracle
+    from matcher.synthetic.market import compare_objectives
     from matcher.training import train
 
     engine = make_engine()
@@ -75,13 +81,17 @@ def train_command(algorithms, holdout, cv, oracle_mentees, promote, target, repo
         run = train(engine, algorithms, holdout_share=holdout, cv=cv,
                     oracle_source=oracle.source(oracle_mentees), promote=promote,
                     job_run_id=job.id, progress=sys.stderr.isatty(), target=target)
+        job.stage = "simulating the champions' lists in the market"
+        market_lines = compare_objectives(engine) if market else []
         folder = report_dir or get_settings().reports_dir / f"train-{job.id}"
-        path = report.write(run, folder, f"Training run {job.id}")
+        path = report.write(run, folder, f"Training run {job.id}", market_lines)
         job.summary = {"registered": run.registered, "promoted": run.promoted,
                        "decision": run.decision, "report": str(path)}
     with pd_display():
         click.echo(run.table().to_string(float_format=lambda v: f"{v:.4f}"))
     click.echo(run.decision)
+    for line in market_lines[4:-1]:  # the table, without the heading and explanation
+        click.echo(line)
     click.echo(f"report: {path}")
 
 

@@ -26,7 +26,7 @@ from matcher.settings import get_settings
 @click.option("--objective", type=click.Choice(["market", "relevance"]), default="market",
               show_default=True,
               help="market: choose and order each mentee's K for the most expected successful "
-                   "mentorships given mentors' free seats (congestion prices); relevance: "
+                   "mentorships given mentors' free seats; relevance: "
                    "each mentee's top K by the model's score alone.")
 @click.option("--allow-shrink", is_flag=True,
               help="Publish even if the new batch lists fewer than half the mentees of the "
@@ -37,8 +37,9 @@ def score_command(k, max_exposure, chunk_size, workers, objective, allow_shrink)
 
     \b
     By default the lists are market-aware: mentors have few free seats, so each mentee's
-    K are chosen by P(mentor accepts) x (P(success) - the mentor's congestion price), prices
-    set so that expected accepted requests match free seats; every mentee still gets K.
+    K are chosen for the expected successful mentorships they add given everybody else's
+    lists: a request to a mentor whose seats cannot take all its accepted requests counts
+    only if this mentee beats the mentor's other requesters. Every mentee still gets K.
     Each row carries P(accept) and P(success); batch_mentors records expected requests per
     mentor against free seats.
 
@@ -77,7 +78,14 @@ def score_command(k, max_exposure, chunk_size, workers, objective, allow_shrink)
 @click.option("--mentee", "mentee_ids", multiple=True,
               help="Show this mentee (the programme's id); repeatable.")
 def show_command(n, mentee_ids) -> None:
-    """Print published recommendations with the reasons behind each (current batch)."""
+    """Print published recommendations with the reasons behind each (current batch).
+
+    \b
+    Each line: rank, mentor, the mentor's fields, the chances that the mentor accepts a
+    request and that the mentorship succeeds, then what helped the pick and, after
+    "despite", what held it back. "has free seats" marks a mentor picked because it still
+    has room, where the mentee's best matches by success alone are likely to be full.
+    """
     from matcher.db import make_engine
     from matcher.queries import published_lists
 
@@ -87,10 +95,10 @@ def show_command(n, mentee_ids) -> None:
     for mentee, rows in lists.items():
         click.echo(f"mentee {mentee}:" + ("" if rows else " no recommendations"))
         for r in rows:
-            reasons = ", ".join(f"{e['feature']}={e['value']} ({e['contribution']:+.2f})"
-                                for e in r["explanation"])
-            click.echo(f"  {r['rank']:>2}. {r['mentor_id']:<12} score {r['score']:.3f}  "
-                       f"{', '.join(r['domains'])}  because {reasons}")
+            chances = ("" if r["p_accept"] is None else
+                       f"  accepts {r['p_accept']:.0%}, succeeds {r['p_success']:.0%}")
+            click.echo(f"  {r['rank']:>2}. {r['mentor_id']:<12} {', '.join(r['domains'])}"
+                       f"{chances}\n      because {r['reasons'] or 'overall fit'}")
 
 
 @cli.group("feedback")
@@ -105,7 +113,9 @@ def feedback_import(file: Path) -> None:
 
     \b
     Columns (docs/import.md): mentee_id, mentor_id, rank, shown_at, action
-    (accepted|declined|ignored), acted_at. Every row must answer a published recommendation:
+    (accepted|declined|ignored), acted_at, and optionally mentor_response (accepted|declined:
+    the mentor's answer to the request an accepted recommendation became; the acceptance
+    model learns from it). Every row must answer a published recommendation:
     this mentor shown to this mentee at this rank by a batch published by shown_at. Any
     problem is reported with file, line, column and reason, and nothing is written.
     Re-importing the same file changes nothing.
@@ -133,6 +143,9 @@ def simulate_feedback_command(seed_value) -> None:
     A recommendation at rank r is looked at with probability 1/log2(r+1) (position bias);
     one looked at is accepted with probability min(1, 1.2 x the pair's true success
     probability from the seeder's ground truth), else declined half the time, else ignored.
+    Each accepted one is a request the mentor answers (mentor_response): requests arrive in
+    random order, a mentor with a free seat accepts with the pair's true acceptance
+    probability, a full one declines, a mentee with a mentor withdraws the rest.
     Writes one feedback row per recommendation, tied to the batch. Lets the whole loop
     (score -> feedback -> retrain) run without real users.
     """

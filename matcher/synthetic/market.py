@@ -48,6 +48,19 @@ class MarketOutcome:
     max_lists_per_mentor: int
     seats_of_that_mentor: int
     mentees_listed: int
+    #: Mean true P(accept) of the requests that reached a mentor with a free seat.
+    accept_when_free: float = float("nan")
+
+    def least_share_to_full(self) -> float:
+        """The fewest requests that must hit a full mentor, as a share, for this many requests
+        at this acceptance: a mentor with a free seat accepts each request with probability
+        p, so the seats take in at most seats / p requests (E[accepted] = E[sum of p over the
+        requests that found a free seat] <= seats)."""
+        if not self.requests or np.isnan(self.accept_when_free):
+            return float("nan")
+        if self.accept_when_free <= 0:
+            return 0.0
+        return max(0.0, 1 - self.seats / (self.accept_when_free * self.requests))
 
     def as_dict(self) -> dict:
         return {
@@ -60,6 +73,8 @@ class MarketOutcome:
             "max_lists_per_mentor": self.max_lists_per_mentor,
             "seats_of_that_mentor": self.seats_of_that_mentor,
             "mentees_listed": self.mentees_listed,
+            "accept_when_free": round(float(self.accept_when_free), 3),
+            "least_share_to_full": round(self.least_share_to_full(), 3),
         }
 
 
@@ -83,7 +98,8 @@ def simulate(lists: pd.DataFrame, seats: dict[int, int], examine: np.ndarray,
     starts = np.r_[0, np.flatnonzero(np.diff(mentee)) + 1]
     mentee_codes = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(rows)]))
 
-    totals = np.zeros(5)  # successes, matches, filled, requests, to_full
+    accept_p = p_accept.tolist()
+    totals = np.zeros(7)  # successes, matches, filled, requests, to_full, free, p of free
     for _ in range(runs):
         examined = rng.random(len(rows)) < examine_row
         # the first max_requests examined rows of each mentee (rows are in rank order)
@@ -94,7 +110,7 @@ def simulate(lists: pd.DataFrame, seats: dict[int, int], examine: np.ndarray,
         accepts = rng.random(len(order)) < p_accept[order]
         free = seat_of.copy()
         matched = np.zeros(len(starts), dtype=bool)
-        successes = matches = sent = to_full = 0.0
+        successes = matches = sent = to_full = reached = reached_p = 0.0
         for row, accept in zip(order.tolist(), accepts.tolist(), strict=True):
             who = mentee_codes[row]
             if matched[who]:
@@ -103,12 +119,15 @@ def simulate(lists: pd.DataFrame, seats: dict[int, int], examine: np.ndarray,
             m = mentor_codes[row]
             if free[m] <= 0:
                 to_full += 1
-            elif accept:
+                continue
+            reached += 1
+            reached_p += accept_p[row]
+            if accept:
                 free[m] -= 1
                 matched[who] = True
                 matches += 1
                 successes += p_success[row]
-        totals += (successes, matches, matches, sent, to_full)
+        totals += (successes, matches, matches, sent, to_full, reached, reached_p)
     mean = totals / runs
     per_mentor = np.bincount(mentor_codes, minlength=len(mentor_ids))
     busiest = int(per_mentor.argmax()) if len(per_mentor) else 0
@@ -117,7 +136,8 @@ def simulate(lists: pd.DataFrame, seats: dict[int, int], examine: np.ndarray,
         seats_filled=mean[2], requests=mean[3], requests_to_full_mentors=mean[4],
         max_lists_per_mentor=int(per_mentor.max()) if len(per_mentor) else 0,
         seats_of_that_mentor=int(seat_of[busiest]) if len(seat_of) else 0,
-        mentees_listed=len(starts))
+        mentees_listed=len(starts),
+        accept_when_free=mean[6] / mean[5] if mean[5] else float("nan"))
 
 
 def planner_bound(mentee: np.ndarray, mentor: np.ndarray, weight: np.ndarray,
@@ -165,7 +185,10 @@ class MarketReport:
                 f"requests {o['requests']:,.1f} of which {o['requests_to_full_mentors_share']:.0%}"
                 f" hit a full mentor",
                 f"most lists for one mentor {o['max_lists_per_mentor']:,} (free seats "
-                f"{o['seats_of_that_mentor']}), mentees listed {o['mentees_listed']:,}"]
+                f"{o['seats_of_that_mentor']}), mentees listed {o['mentees_listed']:,}",
+                f"requests that found a free seat were accepted with mean true probability "
+                f"{o['accept_when_free']:.2f}: at that rate the seats take in at most "
+                f"{1 - o['least_share_to_full']:.0%} of the requests sent"]
 
 
 def bound_for(truth, mentee_ids: np.ndarray, seats: dict[int, int],
@@ -186,19 +209,62 @@ def bound_for(truth, mentee_ids: np.ndarray, seats: dict[int, int],
     return planner_bound(np.concatenate(me), np.concatenate(mo), np.concatenate(w), seats)
 
 
+def evaluate_lists(engine, lists: pd.DataFrame, seats: dict[int, int], runs: int = 20,
+                   examine: np.ndarray | None = None, seed: int = 0) -> MarketReport:
+    """``lists`` (mentee_id, mentor_id, rank; internal ids) in the simulated market with the
+    world's true probabilities, against the planner's bound (synthetic worlds only)."""
+    from matcher.synthetic.truth import TruthModel
+
+    truth = TruthModel.from_database(engine)
+    k = int(lists["rank"].max()) if len(lists) else 1
+    accept, success = truth.pair_values(lists["mentee_id"], lists["mentor_id"])
+    outcome = simulate(lists[["mentee_id", "mentor_id", "rank"]].assign(
+        p_accept=accept, p_success=success), seats,
+        examination_probability(np.arange(1, k + 1)) if examine is None else examine, runs,
+        seed)
+    return MarketReport(outcome, bound_for(truth, lists["mentee_id"].unique(), seats))
+
+
 def evaluate_published(engine, runs: int = 20, examine: np.ndarray | None = None,
                        seed: int = 0) -> MarketReport:
     """The published batch in the simulated market (synthetic worlds only)."""
     from matcher.db import sql
-    from matcher.synthetic.truth import TruthModel
 
-    truth = TruthModel.from_database(engine)
     with engine.connect() as conn:
         lists = pd.read_sql(sql("synthetic/published_lists.sql"), conn)
         seats = dict(conn.execute(sql("synthetic/published_seats.sql")).all())
-    k = int(lists["rank"].max()) if len(lists) else 1
-    accept, success = truth.pair_values(lists["mentee_id"], lists["mentor_id"])
-    outcome = simulate(lists.assign(p_accept=accept, p_success=success), seats,
-                       examination_probability(np.arange(1, k + 1)) if examine is None
-                       else examine, runs, seed)
-    return MarketReport(outcome, bound_for(truth, lists["mentee_id"].unique(), seats))
+    return evaluate_lists(engine, lists, seats, runs, examine, seed)
+
+
+def compare_objectives(engine, k: int = 10, runs: int = 20) -> list[str]:
+    """Markdown: the lists the current champions would publish now under each objective, in
+    the simulated market (for the training report of a synthetic world); no lines where the
+    database holds no synthetic world or no success champion."""
+    from matcher import registry
+    from matcher.db import sql
+    from matcher.scoring import ScoreOptions, preview
+
+    with engine.connect() as conn:
+        if (conn.execute(sql("synthetic/truth/world.sql")).scalar_one_or_none() is None
+                or registry.champion_id(conn) is None):
+            return []
+    lines = ["## The champions' lists in the market (synthetic truth)", "",
+             "What the current champions' lists would form if published now (nothing is "
+             "published): each mentee examines rank r with probability 1/log2(r+1) and sends "
+             "at most 3 requests; a mentor with a free seat accepts with the true "
+             "probability. The planner's bound is the best one-shot assignment of mentees "
+             "to free seats.", "",
+             "| lists | expected successful mentorships | of the planner's bound | matches "
+             "| seats filled | requests to full mentors | most lists for one mentor |",
+             "|---|---|---|---|---|---|---|"]
+    for objective in ("relevance", "market"):
+        lists, seats = preview(engine, ScoreOptions(k=k, objective=objective))
+        report = evaluate_lists(engine, lists, {m: s for m, s in seats.items() if s > 0}, runs)
+        o = report.outcome.as_dict()
+        share = o["expected_successful_mentorships"] / report.planner_bound
+        lines.append(f"| {objective} | {o['expected_successful_mentorships']:,.1f} | "
+                     f"{share:.2f} of {report.planner_bound:,.1f} | {o['matches']:,.1f} | "
+                     f"{o['seats_filled_share']:.0%} | "
+                     f"{o['requests_to_full_mentors_share']:.0%} | "
+                     f"{o['max_lists_per_mentor']:,} ({o['seats_of_that_mentor']} seats) |")
+    return [*lines, ""]

@@ -317,6 +317,8 @@ def build_world(n_mentors: int, n_mentees: int, seed: int, as_of: datetime,
                                                      "action", "acted_at"])
     feedback_frame.insert(0, "mentee_id", mentee_ids[feedback_frame.pop("mentee")])
     feedback_frame.insert(1, "mentor_id", mentor_ids[feedback_frame.pop("mentor")])
+    # the past recommender's accepted rows became requests the history does not hold
+    feedback_frame["mentor_response"] = None
     data = Dataset(mentors=mentors, mentees=mentees,
                    interactions=interactions_frame[INTERACTIONS.column_names],
                    feedback=feedback_frame[FEEDBACK.column_names])

@@ -198,14 +198,7 @@ class TruthModel:
 
     def pair_probability(self, mentee_ids, mentor_ids) -> np.ndarray:
         """True probability of each (mentee_ids[i], mentor_ids[i]) pair."""
-        mentee_ids = np.asarray(mentee_ids)
-        mentor_index = pd.Index(self.mentors.ids).get_indexer(np.asarray(mentor_ids))
-        out = np.empty(len(mentee_ids))
-        for mentee in np.unique(mentee_ids):
-            where = np.flatnonzero(mentee_ids == mentee)
-            probs = self.probability(self.rows_of([mentee]))[0]
-            out[where] = probs[mentor_index[where]]
-        return out
+        return self.pair_values(mentee_ids, mentor_ids)[1]
 
     @classmethod
     def from_database(cls, engine: Engine) -> TruthModel:

@@ -19,5 +19,5 @@ CREATE TEMP TABLE stage_interactions (
 ) ON COMMIT DROP;
 CREATE TEMP TABLE stage_feedback (
     mentee_id text, mentor_id text, rank smallint, shown_at timestamptz, action text,
-    acted_at timestamptz
+    acted_at timestamptz, mentor_response text
 ) ON COMMIT DROP;

@@ -4,8 +4,9 @@
 -- no published recommendation (e.g. a past recommender's lists) get batch_id NULL.
 WITH written AS (
     INSERT INTO recommendation_feedback AS f (mentee_id, mentor_id, rank, shown_at, action,
-                                              acted_at, batch_id)
-    SELECT me.id, mo.id, s.rank, s.shown_at, s.action, s.acted_at, answered.batch_id
+                                              acted_at, mentor_response, batch_id)
+    SELECT me.id, mo.id, s.rank, s.shown_at, s.action, s.acted_at, s.mentor_response,
+           answered.batch_id
     FROM stage_feedback s
     JOIN mentees me ON me.external_id = s.mentee_id
     JOIN mentors mo ON mo.external_id = s.mentor_id
@@ -21,9 +22,10 @@ WITH written AS (
     ) answered ON true
     ON CONFLICT (mentee_id, mentor_id, shown_at) DO UPDATE
     SET rank = EXCLUDED.rank, action = EXCLUDED.action, acted_at = EXCLUDED.acted_at,
-        batch_id = EXCLUDED.batch_id
-    WHERE (f.rank, f.action, f.acted_at, f.batch_id)
-          IS DISTINCT FROM (EXCLUDED.rank, EXCLUDED.action, EXCLUDED.acted_at, EXCLUDED.batch_id)
+        mentor_response = EXCLUDED.mentor_response, batch_id = EXCLUDED.batch_id
+    WHERE (f.rank, f.action, f.acted_at, f.mentor_response, f.batch_id)
+          IS DISTINCT FROM (EXCLUDED.rank, EXCLUDED.action, EXCLUDED.acted_at,
+                            EXCLUDED.mentor_response, EXCLUDED.batch_id)
     RETURNING xmax = 0 AS inserted
 )
 SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written;

@@ -1,0 +1,244 @@
+"""Why a mentor was recommended, in words a programme admin reads, and as JSON for programs.
+
+Each published row is explained by the model's signed per-feature contributions to its
+score: what **helped** (the largest positive contributions) and what **held it back** (the
+largest negative ones, when they are sizeable), e.g. "has 3 of the 4 skills asked for;
+same time zone; completed 4 of 5 mentorships; despite: no shared language listed". A pick
+that the market step moved into the list because the mentor still has room (it is not among
+the mentee's best K by P(success) alone) says "has free seats (2 open)" first.
+
+The JSON (``recommendations.explanation``) keeps one object per explained feature: name,
+value, signed contribution and its phrase; helped ones first. Phrases are built once per
+distinct (feature, value, context) and reused, so explaining a large batch costs little.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Reasons for the pick, at most.
+HELPED = 3
+#: Reasons against it, at most ...
+HELD_BACK = 2
+#: ... and only those whose contribution is at least this share of the row's largest one.
+HELD_BACK_MIN_SHARE = 0.2
+
+
+@dataclass
+class Context:
+    """What phrases need beyond the feature values, one entry per row."""
+
+    skills_wanted: np.ndarray   # the mentee's number of wanted skills
+    domains_wanted: np.ndarray  # the mentee's number of domains of interest
+    free_seats: np.ndarray      # the mentor's free seats when scored
+    moved: np.ndarray           # bool: picked for its free seats (market step)
+
+
+def _count(v: float) -> str:
+    return f"{v:g}"
+
+
+def _plural(v: float, word: str) -> str:
+    return f"{v:g} {word}" if v == 1 else f"{v:g} {word}s"
+
+
+def _overlap(wanted: float, share: float, what: str, verb: str, without: str) -> str:
+    """"has 2 of the 3 skills asked for", "has all 3 ...", "has the skill ...", "lacks the
+    skill asked for", "has none of the skills asked for"."""
+    plural = what + "s"
+    if wanted <= 0:
+        return f"no {plural} asked for"
+    wanted = int(wanted)
+    shared = int(round(share * wanted))
+    if shared == 0:
+        return f"{without} the {what} asked for" if wanted == 1 else (
+            f"{verb} none of the {plural} asked for")
+    if shared >= wanted:
+        return f"{verb} the {what} asked for" if wanted == 1 else (
+            f"{verb} all {wanted} {plural} asked for")
+    return f"{verb} {shared} of the {wanted} {plural} asked for"
+
+
+def _fields(wanted: float, share: float) -> str:
+    return _overlap(wanted, share, "field", "works in", "works outside")
+
+
+def _skills(wanted: float, share: float) -> str:
+    return _overlap(wanted, share, "skill", "has", "lacks")
+
+
+def _track_record(row: dict) -> str:
+    completed = row.get("mentor_completed", 0.0)
+    abandoned = row.get("mentor_abandoned", 0.0)
+    completed = 0.0 if math.isnan(completed) else completed
+    abandoned = 0.0 if math.isnan(abandoned) else abandoned
+    total = completed + abandoned
+    if total == 0:
+        return "no finished mentorships yet"
+    return f"completed {_count(completed)} of {_plural(total, 'mentorship')}"
+
+
+def _style(row: dict) -> str:
+    if row.get("style_match") == 1:
+        return "mentors in the style asked for"
+    if row.get("style_stated") == 1:
+        return "mentors in another style than asked for"
+    return "no style preference stated"
+
+
+def _seniority(v: float) -> str:
+    if v >= 0:
+        return f"{_plural(v, 'year')} more experience"
+    return f"{_plural(-v, 'year')} less experience"
+
+
+#: feature -> (phrase from its value and the row, what the phrase says when the value is
+#: missing). A row's other values are passed for phrases that combine features.
+PHRASES: dict[str, tuple[Callable[[float, dict, dict], str], str]] = {
+    "domain_overlap_count": (lambda v, row, ctx: _fields(
+        ctx["domains_wanted"], row.get("domain_overlap_share", 0.0)), "fields unknown"),
+    "domain_overlap_share": (lambda v, row, ctx: _fields(ctx["domains_wanted"], v),
+                             "fields unknown"),
+    "skill_coverage": (lambda v, row, ctx: _skills(ctx["skills_wanted"], v), "skills unknown"),
+    "skill_jaccard": (lambda v, row, ctx: _skills(ctx["skills_wanted"],
+                                                  row.get("skill_coverage", 0.0)),
+                      "skills unknown"),
+    "industry_match": (lambda v, row, ctx: "same industry" if v == 1
+                       else "another industry (or none listed)", "industry unknown"),
+    "shared_hours": (lambda v, row, ctx: f"{_plural(v, 'free hour')} a week in common" if v > 0
+                     else "no free hours in common", "availability unknown"),
+    "timezone_diff_hours": (lambda v, row, ctx: "same time zone" if v == 0
+                            else f"time zones {_count(v)} hours apart", "time zone unknown"),
+    "shared_language": (lambda v, row, ctx: "speaks a language in common" if v == 1
+                        else "no shared language listed", "languages unknown"),
+    "style_match": (lambda v, row, ctx: _style(row), "style unknown"),
+    "seniority_gap": (lambda v, row, ctx: _seniority(v), "experience not listed"),
+    "mentor_requests": (lambda v, row, ctx: f"asked by {_plural(v, 'mentee')} before" if v > 0
+                        else "not asked by anyone yet", "no requests yet"),
+    "mentor_acceptance_rate": (lambda v, row, ctx: f"accepts {v:.0%} of requests",
+                               "has not answered a request yet"),
+    "mentor_completed": (lambda v, row, ctx: _track_record(row), "no finished mentorships yet"),
+    "mentor_abandoned": (lambda v, row, ctx: _track_record(row), "no finished mentorships yet"),
+    "mentor_success_smoothed": (lambda v, row, ctx: _track_record(row),
+                                "no finished mentorships yet"),
+    "mentor_mean_rating": (lambda v, row, ctx: f"rated {v:.1f} of 5 by past mentees",
+                           "not rated yet"),
+    "mentor_load_ratio": (lambda v, row, ctx: f"{v:.0%} of seats taken",
+                          "capacity unknown"),
+    "mentor_recommendation_acceptance": (
+        lambda v, row, ctx: f"chosen by about {v:.0%} of mentees shown this mentor",
+        "not recommended before"),
+}
+
+#: Features about the mentee alone say nothing about why this mentor: never shown as reasons.
+MENTEE_SIDE = frozenset({"style_stated", "mentee_requests", "mentee_declines"})
+
+#: Features whose phrase reads other values of the row (or the context).
+_NEEDS = {
+    "domain_overlap_count": ("domain_overlap_share",),
+    "skill_jaccard": ("skill_coverage",),
+    "style_match": ("style_match", "style_stated"),
+    "mentor_completed": ("mentor_completed", "mentor_abandoned"),
+    "mentor_abandoned": ("mentor_completed", "mentor_abandoned"),
+    "mentor_success_smoothed": ("mentor_completed", "mentor_abandoned"),
+}
+_CONTEXT = {
+    "domain_overlap_count": "domains_wanted", "domain_overlap_share": "domains_wanted",
+    "skill_coverage": "skills_wanted", "skill_jaccard": "skills_wanted",
+}
+
+
+class _Phrases:
+    """Phrase of (feature, value, what else it reads), computed once each."""
+
+    def __init__(self, features: list[str]) -> None:
+        self.features = features
+        self.index = {f: i for i, f in enumerate(features)}
+        self.cache: dict[tuple, str] = {}
+
+    def __call__(self, column: int, values: list[float], context: dict) -> str:
+        feature = self.features[column]
+        value = values[column]
+        needs = tuple(values[self.index[f]] if f in self.index else 0.0
+                      for f in _NEEDS.get(feature, ()))
+        extra = context.get(_CONTEXT.get(feature, ""), 0)
+        key = (column, None if value != value else value,
+               tuple(None if v != v else v for v in needs), extra)
+        found = self.cache.get(key)
+        if found is None:
+            phrase, missing = PHRASES.get(feature, (None, f"{feature} unknown"))
+            if value != value:
+                found = missing
+            elif phrase is None:
+                found = f"{feature} {value:g}"
+            else:
+                row = {f: values[self.index[f]] for f in _NEEDS.get(feature, ())
+                       if f in self.index}
+                found = phrase(value, row, {_CONTEXT.get(feature, ""): extra})
+            self.cache[key] = found
+        return found
+
+
+def _chosen_columns(contributions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, HELPED) columns with the largest positive contributions, largest first, and
+    (rows, HELD_BACK) with the largest negative ones; -1 where there is none to show."""
+    order = np.argsort(-contributions, axis=1, kind="stable")
+    helped = order[:, :HELPED].copy()
+    helped[np.take_along_axis(contributions, helped, axis=1) <= 0] = -1
+    against = np.argsort(contributions, axis=1, kind="stable")[:, :HELD_BACK].copy()
+    largest = np.abs(contributions).max(axis=1, keepdims=True)
+    weight = np.take_along_axis(contributions, against, axis=1)
+    against[(weight >= 0) | (-weight < HELD_BACK_MIN_SHARE * largest)] = -1
+    return helped, against
+
+
+def explain(contributions: np.ndarray, X: np.ndarray, features: list[str],
+            context: Context | None = None) -> tuple[list[str], list[str]]:
+    """Per row: the JSON explanation and the readable reasons.
+
+    JSON: ``[{"feature": "skill_coverage", "value": 0.75, "contribution": 0.8123,
+    "reason": "has 3 of the 4 skills asked for"}, ...]``, helped first, then held back
+    (negative contribution); the text is what ``json.dumps`` gives. Reasons: the distinct
+    phrases of what helped, then ``despite: ...`` what held the pick back. Features about the
+    mentee alone (:data:`MENTEE_SIDE`) are never reasons.
+    """
+    contributions = np.asarray(contributions, dtype=float)
+    values = np.asarray(X, dtype=float)
+    about_mentor = np.array([f not in MENTEE_SIDE for f in features])
+    helped, against = _chosen_columns(np.where(about_mentor, contributions, 0.0))
+    phrases = _Phrases(list(features))
+    names = [json.dumps(f) for f in features]
+    rows = values.tolist()
+    weights = contributions.tolist()
+    n = len(rows)
+    skills = context.skills_wanted.tolist() if context else [0] * n
+    domains = context.domains_wanted.tolist() if context else [0] * n
+    seats = context.free_seats.tolist() if context else [0] * n
+    moved = context.moved.tolist() if context else [False] * n
+    texts, reasons = [], []
+    for r, (up, down) in enumerate(zip(helped.tolist(), against.tolist(), strict=True)):
+        row, weight = rows[r], weights[r]
+        ctx = {"skills_wanted": skills[r], "domains_wanted": domains[r]}
+        items, good, bad = [], [], []
+        for columns, said in ((up, good), (down, bad)):
+            for c in columns:
+                if c < 0:
+                    continue
+                phrase = phrases(c, row, ctx)
+                if phrase not in good and phrase not in bad:
+                    said.append(phrase)
+                value = row[c]
+                shown = "null" if value != value else repr(round(value, 4))
+                items.append(f'{{"feature": {names[c]}, "value": {shown}, "contribution": '
+                             f'{round(weight[c], 4)!r}, "reason": {json.dumps(phrase)}}}')
+        if moved[r]:
+            good.insert(0, f"has free seats ({int(seats[r])} open)")
+        texts.append("[" + ", ".join(items) + "]")
+        reasons.append("; ".join(good or ["overall fit"])
+                       + (f"; despite: {', '.join(bad)}" if bad else ""))
+    return texts, reasons
