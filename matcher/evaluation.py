@@ -182,11 +182,17 @@ class Evaluation:
 
 def evaluate(name: str, kind: str, score: Scorer, probabilistic: bool, test: pd.DataFrame,
              oracle: OracleSample | None) -> Evaluation:
+    """Metrics of ``score`` on ``test``, each row weighted by its ``weight`` column when it
+    has one (the inverse-propensity weights training used, so that holdout metrics, ECE and
+    the promotion rules judge what the model learned for)."""
     y = test["label"].to_numpy()
+    weights = test["weight"].to_numpy(dtype=float) if "weight" in test else None
     scores = np.asarray(score(test), dtype=float)
     result = Evaluation(name, kind, test_scores=scores, probabilistic=probabilistic)
-    result.metrics |= metrics.classification(y, scores, probabilistic and kind != "baseline")
-    result.metrics |= metrics.ranking(test["mentee_id"].to_numpy(), y, scores)
+    result.metrics |= metrics.classification(y, scores, probabilistic and kind != "baseline",
+                                             weights)
+    result.metrics |= metrics.ranking(test["mentee_id"].to_numpy(), y, scores,
+                                      weights=weights)
     if oracle is not None:
         result.oracle_scores = np.asarray(score(oracle.frame), dtype=float)
         result.metrics |= oracle.evaluate(result.oracle_scores)

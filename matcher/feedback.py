@@ -29,14 +29,6 @@ MAX_MENTOR_FEEDBACK_RATIO = 5.0
 MIN_MENTOR_ROWS = 20
 
 
-def answered_by_rank(conn, before: datetime) -> pd.DataFrame:
-    """Per rank: recommendations shown before ``before`` and how many were answered
-    (accepted or declined); what the position-bias weights are estimated from."""
-    return pd.DataFrame(conn.execute(sql("feedback/answered_by_rank.sql"),
-                                     {"before": before}).all(),
-                        columns=["rank", "shown", "answered"])
-
-
 @dataclass
 class Check:
     name: str

@@ -5,9 +5,9 @@ accurate and fail: most requests then reach full mentors. This step chooses and 
 mentee's K so that the expected number of successful mentorships is large, given free seats
 and how people read lists:
 
-* **How people read lists** (:func:`examination`): rank r is examined with probability e_r,
-  estimated from feedback (answered share by rank, relative to rank 1) where there is
-  enough of it, else the prior 1 / log2(r + 1). A mentee sends at most
+* **How people read lists** (:mod:`matcher.examination`): rank r is examined with
+  probability e_r, estimated from feedback where there is enough of it, else the prior
+  1 / log2(r + 1). A mentee sends at most
   :data:`MAX_REQUESTS` requests, so the chance that the item at rank r becomes a request is
   q_r = e_r x P(fewer than MAX_REQUESTS of the ranks above were examined)
   (:func:`request_probability`).
@@ -32,34 +32,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from matcher import examination
+
 #: Requests a mentee sends at most (the behaviour the lists are optimised for).
 MAX_REQUESTS = 3
-#: Ranks need this many shown recommendations before their answered share is trusted.
-MIN_SHOWN_PER_RANK = 200
 #: Rounds of best response.
 ITERATIONS = 60
-
-
-def prior_examination(k: int) -> np.ndarray:
-    """1 / log2(r + 1) for r = 1..k."""
-    return 1.0 / np.log2(np.arange(2, k + 2))
-
-
-def examination(k: int, answered_by_rank: pd.DataFrame | None = None) -> np.ndarray:
-    """P(rank r is examined) for r = 1..k: answered share at r / answered share at rank 1
-    from feedback (columns rank, shown, answered) where a rank has at least
-    :data:`MIN_SHOWN_PER_RANK` shown rows, the prior 1 / log2(r + 1) elsewhere; never rising
-    with rank."""
-    out = prior_examination(k)
-    if answered_by_rank is not None and not answered_by_rank.empty:
-        data = answered_by_rank.set_index("rank")
-        first = data.loc[1] if 1 in data.index else None
-        if first is not None and first["shown"] >= MIN_SHOWN_PER_RANK and first["answered"]:
-            top = first["answered"] / first["shown"]
-            for r in range(1, k + 1):
-                if r in data.index and data.loc[r, "shown"] >= MIN_SHOWN_PER_RANK:
-                    out[r - 1] = min(1.0, data.loc[r, "answered"] / data.loc[r, "shown"] / top)
-    return np.minimum.accumulate(np.clip(out, 1e-3, 1.0))
 
 
 def request_probability(examine: np.ndarray, max_requests: int = MAX_REQUESTS) -> np.ndarray:
@@ -228,7 +206,7 @@ def market_lists(candidates: pd.DataFrame, free_seats: dict[int, int], k: int,
     pool = Pool.from_frame(candidates)
     seats = np.array([free_seats.get(int(m), 0) for m in pool.mentors], dtype=float)
     q = request_probability(examine[:k] if len(examine) >= k else
-                            np.r_[examine, prior_examination(k)[len(examine):]])
+                            np.r_[examine, examination.prior(k)[len(examine):]])
     plain = _plain_lists(pool, k)
     columns, value = solve_lists(pool, seats, plain, q, iterations)
     accepted, successes = _flows(pool, columns, q)

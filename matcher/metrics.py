@@ -3,6 +3,11 @@
 Ranking metrics are computed per group (one mentee's held-out pairs), then averaged over
 groups that have at least one positive. Definitions (``rel`` = labels in model order):
 
+Every metric takes optional per-row ``weights`` (inverse-propensity weights for position
+bias): a row of weight w counts as w rows (ECE: bins of equal weight); in ranking metrics a
+positive's gain is its weight.
+
+
 * NDCG@K = DCG@K / ideal DCG@K with DCG = sum(rel_i / log2(i + 1)), i = 1..K (the same as
   ``sklearn.metrics.ndcg_score``; a test checks it);
 * MAP@K = mean over positives in the top K of precision at their rank, divided by
@@ -20,36 +25,55 @@ from sklearn import metrics as skm
 RANKING_KS = (5, 10)
 
 
-def classification(y: np.ndarray, score: np.ndarray, probabilistic: bool) -> dict[str, float]:
+def classification(y: np.ndarray, score: np.ndarray, probabilistic: bool,
+                   weights: np.ndarray | None = None) -> dict[str, float]:
     """Accuracy, precision, recall, F1 (at 0.5), ROC-AUC, PR-AUC, log loss, Brier score and
-    expected calibration error (ECE).
+    expected calibration error (ECE), each weighted by ``weights`` when given.
 
     For scores that are not probabilities (a ranker), only the rank-based ROC-AUC and
     PR-AUC are reported.
     """
     y = np.asarray(y, dtype=int)
+    w = None if weights is None else np.asarray(weights, dtype=float)
     both = len(np.unique(y)) == 2  # with one label value, the AUCs are undefined
-    out = {"roc_auc": float(skm.roc_auc_score(y, score)) if both else float("nan"),
-           "pr_auc": float(skm.average_precision_score(y, score)) if both else float("nan")}
+    out = {"roc_auc": float(skm.roc_auc_score(y, score, sample_weight=w)) if both
+           else float("nan"),
+           "pr_auc": float(skm.average_precision_score(y, score, sample_weight=w)) if both
+           else float("nan")}
     if probabilistic:
         p = np.clip(np.asarray(score, dtype=float), 1e-6, 1 - 1e-6)
         predicted = (p >= 0.5).astype(int)
-        out |= {"accuracy": float(skm.accuracy_score(y, predicted)),
-                "precision": float(skm.precision_score(y, predicted, zero_division=0)),
-                "recall": float(skm.recall_score(y, predicted, zero_division=0)),
-                "f1": float(skm.f1_score(y, predicted, zero_division=0)),
-                "log_loss": float(skm.log_loss(y, p, labels=[0, 1])),
-                "brier": float(skm.brier_score_loss(y, p)),
-                "ece": expected_calibration_error(y, p)}
+        out |= {"accuracy": float(skm.accuracy_score(y, predicted, sample_weight=w)),
+                "precision": float(skm.precision_score(y, predicted, zero_division=0,
+                                                       sample_weight=w)),
+                "recall": float(skm.recall_score(y, predicted, zero_division=0,
+                                                 sample_weight=w)),
+                "f1": float(skm.f1_score(y, predicted, zero_division=0, sample_weight=w)),
+                "log_loss": float(skm.log_loss(y, p, labels=[0, 1], sample_weight=w)),
+                "brier": float(skm.brier_score_loss(y, p, sample_weight=w)),
+                "ece": expected_calibration_error(y, p, weights=w)}
     return out
 
 
-def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
-    """Mean |observed share of positives - mean predicted p| over equal-count bins of p,
-    weighted by bin size: 0 for a perfectly calibrated model."""
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10,
+                               weights: np.ndarray | None = None) -> float:
+    """Mean |observed share of positives - mean predicted p| over bins of p holding equal
+    weight (equal counts without ``weights``), weighted by bin weight: 0 for a perfectly
+    calibrated model."""
+    y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
+    w = np.ones(len(p)) if weights is None else np.asarray(weights, dtype=float)
     order = np.argsort(p, kind="stable")
-    return float(sum(len(part) * abs(np.mean(y[part]) - np.mean(p[part]))
-                     for part in np.array_split(order, bins) if len(part)) / len(p))
+    y, p, w = y[order], p[order], w[order]
+    # a row belongs to the bin that holds the midpoint of its share of the total weight
+    middle = np.cumsum(w) - w / 2
+    which = np.minimum((middle / w.sum() * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in np.unique(which):
+        part = which == b
+        weight = w[part].sum()
+        total += weight * abs(np.average(y[part], weights=w[part])
+                              - np.average(p[part], weights=w[part]))
+    return float(total / w.sum())
 
 
 def coverage(groups: np.ndarray, items: np.ndarray, score: np.ndarray, k: int = 10) -> float:
@@ -84,13 +108,15 @@ def group_ranking(relevance_in_model_order: np.ndarray, k: int) -> dict[str, flo
 
 
 def ranking(groups: np.ndarray, y: np.ndarray, score: np.ndarray,
-            ks=RANKING_KS) -> dict[str, float]:
-    """Ranking metrics averaged over groups with at least one positive and two rows.
+            ks=RANKING_KS, weights: np.ndarray | None = None) -> dict[str, float]:
+    """Ranking metrics averaged over groups with at least one positive and two rows; with
+    ``weights``, a positive's gain is its weight (inverse propensity).
 
     Ties in ``score`` are broken against the label (pessimistic), so a constant score
     earns no credit.
     """
-    frame = pd.DataFrame({"g": groups, "y": np.asarray(y, float), "s": score})
+    gain = np.asarray(y, float) * (1.0 if weights is None else np.asarray(weights, float))
+    frame = pd.DataFrame({"g": groups, "y": gain, "s": score})
     frame = frame.sort_values(["g", "s", "y"], ascending=[True, False, True], kind="stable")
     per_group = []
     for _, group in frame.groupby("g", sort=False):

@@ -5,7 +5,8 @@ score: what **helped** (the largest positive contributions) and what **held it b
 largest negative ones, when they are sizeable), e.g. "has 3 of the 4 skills asked for;
 same time zone; completed 4 of 5 mentorships; despite: no shared language listed". A pick
 that the market step moved into the list because the mentor still has room (it is not among
-the mentee's best K by P(success) alone) says "has free seats (2 open)" first.
+the mentee's best K by P(success) alone) says "has free seats (2 open)" first, and one drawn
+at random by logged exploration says so (:data:`EXPLORED`).
 
 The JSON (``recommendations.explanation``) keeps one object per explained feature: name,
 value, signed contribution and its phrase; helped ones first. Phrases are built once per
@@ -29,6 +30,10 @@ HELD_BACK = 2
 HELD_BACK_MIN_SHARE = 0.2
 
 
+#: What an explored pick says first.
+EXPLORED = "a wider pick (one of a few good candidates shown at random, to learn what works)"
+
+
 @dataclass
 class Context:
     """What phrases need beyond the feature values, one entry per row."""
@@ -37,6 +42,7 @@ class Context:
     domains_wanted: np.ndarray  # the mentee's number of domains of interest
     free_seats: np.ndarray      # the mentor's free seats when scored
     moved: np.ndarray           # bool: picked for its free seats (market step)
+    explored: np.ndarray | None = None  # bool: drawn at random (logged exploration)
 
 
 def _count(v: float) -> str:
@@ -220,6 +226,8 @@ def explain(contributions: np.ndarray, X: np.ndarray, features: list[str],
     domains = context.domains_wanted.tolist() if context else [0] * n
     seats = context.free_seats.tolist() if context else [0] * n
     moved = context.moved.tolist() if context else [False] * n
+    explored = (context.explored.tolist() if context is not None
+                and context.explored is not None else [False] * n)
     texts, reasons = [], []
     for r, (up, down) in enumerate(zip(helped.tolist(), against.tolist(), strict=True)):
         row, weight = rows[r], weights[r]
@@ -238,6 +246,8 @@ def explain(contributions: np.ndarray, X: np.ndarray, features: list[str],
                              f'{round(weight[c], 4)!r}, "reason": {json.dumps(phrase)}}}')
         if moved[r]:
             good.insert(0, f"has free seats ({int(seats[r])} open)")
+        if explored[r]:
+            good.insert(0, EXPLORED)
         texts.append("[" + ", ".join(items) + "]")
         reasons.append("; ".join(good or ["overall fit"])
                        + (f"; despite: {', '.join(bad)}" if bad else ""))

@@ -5,14 +5,17 @@ on the same fresh holdout, and promote it only when it is better.
    features point in time. Position bias: a recommendation low in a list is answered less
    often just because fewer people look that far, so answered rows at low ranks stand for
    more unanswered ones. Each feedback row is weighted by 1 / propensity of its rank, where
-   propensity(rank) = answered share at that rank / answered share at rank 1 (estimated on
-   feedback shown before the holdout; floored at 0.1, so no weight exceeds 10). Ignored
-   rows are not labels. Interactions weigh 1.
+   propensity(rank) = the chance that rank is looked at relative to rank 1
+   (:mod:`matcher.examination`, estimated on feedback shown before the holdout; floored at
+   0.1, so no weight exceeds 10). Ignored rows are not labels. Interactions weigh 1.
 2. The holdout is the newest pairs: from the later of the ``holdout_share`` quantile of pair
    times and the champion's own training cutoff, so neither model has seen it.
-3. The challenger (the champion's algorithm unless told otherwise) is trained on the rest;
-   both are scored on the holdout: ranking and classification metrics, coverage (share of
-   mentors reaching some sampled mentee's top 10) and, on synthetic worlds, oracle efficiency.
+3. A challenger of every algorithm (unless told which) is trained on the rest, the best on
+   the main metric is the challenger (a first champion picked on thin data does not fix the
+   algorithm for ever); holdout rows carry the same inverse-propensity weights as training,
+   so metrics and calibration judge what the models learned for. Both are scored on it:
+   ranking and classification metrics, coverage (share of mentors reaching some sampled
+   mentee's top 10) and, on synthetic worlds, oracle efficiency.
 4. Promote only if the challenger improves the main metric by the margin, calibration (ECE)
    and coverage are not worse beyond tolerance, oracle efficiency (synthetic worlds) is not
    worse beyond tolerance, and the feedback shown since the last retrain (or since the
@@ -32,7 +35,7 @@ import pandas as pd
 from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 
-from matcher import evaluation, feedback, lease, registry
+from matcher import evaluation, examination, feedback, lease, off_policy, registry
 from matcher.algorithms import ALGORITHMS
 from matcher.errors import ChampionChanged, MatcherError
 from matcher.evaluation import Evaluation
@@ -58,6 +61,9 @@ class RetrainPolicy:
     holdout_share: float = 0.2
     min_holdout_pairs: int = 100
     propensity_floor: float = 0.1
+    #: The challenger's accepted recommendations per list, estimated off-policy, may fall
+    #: below the champion's by at most this share at the 95 % lower bound of the difference.
+    off_policy_margin: float = 0.05
 
 
 @dataclass
@@ -67,21 +73,10 @@ class RetrainRun(TrainingRun):
     guards: list[Check] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
     propensity: dict[int, float] = field(default_factory=dict)
+    off_policy: off_policy.Comparison | None = None
     outcome: str = "kept"
     forced: bool = False
     decision_id: int | None = None
-
-
-def propensities(answered_by_rank: pd.DataFrame, floor: float) -> dict[int, float]:
-    """rank -> estimated chance that rank is looked at, relative to rank 1."""
-    if answered_by_rank.empty:
-        return {}
-    rate = (answered_by_rank["answered"] / answered_by_rank["shown"]).to_numpy()
-    ranks = answered_by_rank["rank"].astype(int).to_numpy()
-    top = rate[ranks == 1][0] if (ranks == 1).any() and rate[ranks == 1][0] > 0 else rate.max()
-    if top <= 0:
-        return {}
-    return {int(r): float(np.clip(v / top, floor, 1.0)) for r, v in zip(ranks, rate, strict=True)}
 
 
 def weighted(train: pd.DataFrame, propensity: dict[int, float], floor: float) -> pd.DataFrame:
@@ -117,11 +112,13 @@ def retrain(engine: Engine, *, algorithms: list[str] | None = None,
         not_before = pd.Timestamp(trained_before) if trained_before else None
         split = evaluation.time_split(pairs, policy.holdout_share, not_before,
                                       need_test=False)
-        answered = feedback.answered_by_rank(conn, split.cutoff.to_pydatetime())
+        examine = examination.estimate(conn, split.cutoff.to_pydatetime(),
+                                       off_policy.MAX_RANK)
     run = RetrainRun(split, policy.metric, oracle=oracle, checks=checks,
                      champion_name=f"champion v{champion.version_id} ({champion.algorithm})",
                      champion_before=champion.version_id)
-    run.propensity = propensities(answered, policy.propensity_floor)
+    run.propensity = examination.propensities(examine, range(1, len(examine) + 1),
+                                              policy.propensity_floor)
     held_out = (f"{len(split.test)} labelled pairs since {split.cutoff:%Y-%m-%d %H:%M} (the "
                 f"champion's training cutoff or later)")
     holdout_problem = None
@@ -138,14 +135,16 @@ def retrain(engine: Engine, *, algorithms: list[str] | None = None,
             _log_decision(conn, run, champion.version_id, None, job_run_id)
         return run
     train = weighted(split.train, run.propensity, policy.propensity_floor)
+    # the holdout carries the same weights: metrics, ECE and the rules judge what was learned
+    test = weighted(split.test, run.propensity, policy.propensity_floor)
 
     def judged(name: str, kind: str, model) -> Evaluation:
-        return evaluation.judge(name, kind, model, split.test, oracle, candidates)
+        return evaluation.judge(name, kind, model, test, oracle, candidates)
 
     if job:
         job.stage = "training the challenger"
     models = {}
-    for name in algorithms or [champion.algorithm]:
+    for name in algorithms or list(ALGORITHMS):
         model = ALGORITHMS[name](list(FEATURES))
         run.seconds[f"challenger {name}"] = evaluation.fit(model, train)
         run.evaluations.append(judged(f"challenger {name}", "model", model))
@@ -160,7 +159,20 @@ def retrain(engine: Engine, *, algorithms: list[str] | None = None,
         raise MatcherError(f"main metric {policy.metric!r} is not computed for both models "
                            f"here; choose one of: {', '.join(known)}")
     run.challenger_name = best.name
-    run.guards = guards(best, champion_result, policy)
+    if job:
+        job.check()
+        job.stage = "estimating both models' lists off-policy"
+    with engine.begin() as conn:
+        acceptance = (registry.load_champion(conn, "acceptance")
+                      if registry.champion_id(conn, "acceptance") is not None else None)
+        run.off_policy = off_policy.evaluate_models(
+            conn, {"champion": champion.model, "challenger": models[best.name]}, acceptance,
+            # only lists neither model trained on: an estimate from the feedback a model
+            # learned from would reward it for having seen the answers
+            max(since, split.cutoff.to_pydatetime()),
+            examination.estimate(conn, as_of, off_policy.MAX_RANK))
+    run.guards = [*guards(best, champion_result, policy),
+                  off_policy_guard(run.off_policy, policy.off_policy_margin)]
     failed = [c for c in run.guards + run.checks if not c.passed]
 
     window = {"trained_before": split.cutoff.isoformat(), "as_of": as_of.isoformat(),
@@ -237,6 +249,26 @@ def guards(challenger: Evaluation, champion: Evaluation, policy: RetrainPolicy) 
     return out
 
 
+def off_policy_guard(comparison: off_policy.Comparison | None, margin: float) -> Check:
+    """The challenger's lists must not look worse than the champion's in the logged
+    feedback: the 95 % lower bound of the DR difference in accepted recommendations per
+    list may not fall below ``-margin`` x the champion's estimate."""
+    name = "off-policy estimate"
+    if comparison is None:
+        return Check(name, True, "no feedback with logged propensities yet (lists are "
+                                 "explored from the second night on): not estimated")
+    challenger, champion = (comparison.estimates[n] for n in ("challenger", "champion"))
+    difference, low, _ = comparison.differences[("challenger", "champion")]
+    allowed = -margin * champion.dr
+    return Check(name, bool(low >= allowed),
+                 f"accepted per list (DR): challenger {challenger.dr:.3f} "
+                 f"[{challenger.dr_low:.3f}, {challenger.dr_high:.3f}] vs champion "
+                 f"{champion.dr:.3f}; difference {difference:+.3f}, 95% lower bound "
+                 f"{low:+.3f} (may not fall below {allowed:+.3f}); "
+                 f"{challenger.lists:,} lists of batch(es) "
+                 f"{', '.join(map(str, comparison.batches))}")
+
+
 def _log_decision(conn: Connection, run: RetrainRun, champion_id: int, challenger_id,
                   job_run_id) -> None:
     """The ``model_decisions`` row, in the caller's transaction (the same one that promotes,
@@ -244,6 +276,9 @@ def _log_decision(conn: Connection, run: RetrainRun, champion_id: int, challenge
     comparison = {e.name: {k: v for k, v in e.metrics.items() if np.isfinite(v)}
                   for e in run.evaluations}
     comparison["guards"] = [g.as_dict() for g in run.guards]
+    if run.off_policy is not None:
+        comparison["off_policy"] = {name: e.as_dict()
+                                    for name, e in run.off_policy.estimates.items()}
     run.decision_id = registry.log_decision(
         conn, challenger_id=challenger_id, champion_id=champion_id, outcome=run.outcome,
         forced=run.forced, reason=run.decision, comparison=comparison,
@@ -256,13 +291,32 @@ def report_lines(run: RetrainRun) -> list[str]:
         return [f"| {c.name} | {'pass' if c.passed else '**fail**'} | {c.detail} |"
                 for c in checks]
 
-    weights = ", ".join(f"{r}: {1 / p:.2f}" for r, p in sorted(run.propensity.items()))
+    weights = ", ".join(f"{r}: {1 / p:.2f}" for r, p in sorted(run.propensity.items())
+                        if r <= 10)
     return [
         f"- Outcome: **{run.outcome}**{' (forced)' if run.forced else ''}: "
         f"{run.challenger_name or 'no challenger'} vs {run.champion_name}", "",
         "## Promotion rules", "", "| rule | result | detail |", "|---|---|---|",
-        *rows(run.guards), "",
+        *rows(run.guards), "", *_off_policy_lines(run.off_policy),
         "## Feedback sanity checks (feedback shown since the last retrain)", "",
         "| check | result | detail |", "|---|---|---|", *rows(run.checks), "",
         "Position-bias weights of answered feedback by rank (1 / propensity): "
         f"{weights or 'no feedback'}.", ""]
+
+
+def _off_policy_lines(comparison: off_policy.Comparison | None) -> list[str]:
+    """Markdown: both models' estimated accepted recommendations per list."""
+    if comparison is None:
+        return []
+    rows = [f"| {name} | {e.ips:.3f} | {e.snips:.3f} [{e.snips_low:.3f}, {e.snips_high:.3f}] "
+            f"| {e.dr:.3f} [{e.dr_low:.3f}, {e.dr_high:.3f}] | {e.support:.0%} |"
+            for name, e in comparison.estimates.items()]
+    difference, low, high = comparison.differences[("challenger", "champion")]
+    return ["## Off-policy estimates (logged feedback)", "",
+            f"Expected accepted recommendations per list if each model's lists had been "
+            f"published for the {next(iter(comparison.estimates.values())).lists:,} logged "
+            f"lists of batch(es) {', '.join(map(str, comparison.batches))}, with 95 % "
+            "bootstrap intervals; support = share of the model's items the published lists "
+            "showed (explored or picked).", "",
+            "| model | IPS | SNIPS | DR | support |", "|---|---|---|---|---|", *rows, "",
+            f"Challenger - champion (DR): {difference:+.3f} [{low:+.3f}, {high:+.3f}].", ""]

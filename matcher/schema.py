@@ -255,6 +255,12 @@ recommendations = sa.Table(
     sa.Column("p_success", sa.Float),
     # Revision 0006: what helped the pick and what held it back, in words.
     sa.Column("reasons", sa.Text, nullable=False, server_default=""),
+    # Revision 0007: P(this mentor at this rank) under the batch's exploration, and whether
+    # it was drawn at random.
+    sa.Column("propensity", sa.Float, nullable=False, server_default="1"),
+    sa.Column("explored", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.CheckConstraint("propensity > 0 AND propensity <= 1",
+                       name="ck_recommendations_propensity"),
     sa.UniqueConstraint("batch_id", "mentee_id", "mentor_id",
                         name="uq_recommendations_batch_pair"),
     sa.CheckConstraint("rank >= 1", name="ck_recommendations_rank_positive"),
@@ -307,6 +313,10 @@ recommendation_feedback = sa.Table(
               server_default=sa.func.now()),
     # Revision 0006: the mentor's answer to the request an accepted recommendation became.
     sa.Column("mentor_response", sa.Text),
+    # Revision 0007: the propensity and P(success) of the recommendation the row answers.
+    sa.Column("propensity", sa.Float),
+    sa.Column("p_success", sa.Float),
+    sa.CheckConstraint("propensity > 0 AND propensity <= 1", name="ck_feedback_propensity"),
     sa.UniqueConstraint("mentee_id", "mentor_id", "shown_at", name="uq_feedback_pair_shown"),
     sa.CheckConstraint("rank >= 1", name="ck_feedback_rank_positive"),
     sa.CheckConstraint(_in("action", FEEDBACK_ACTIONS), name="ck_feedback_action"),

@@ -42,7 +42,7 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
-from matcher import evaluation, feedback, lease, market, reasons, registry
+from matcher import evaluation, examination, exploration, lease, market, reasons, registry
 from matcher.candidates import active_mentee_ids
 from matcher.clock import Clock
 from matcher.db import sql
@@ -60,6 +60,9 @@ POOL_FACTOR = 5
 #: (benchmarks/market_benchmark.py) pools of 2K, 3K and 5K reached 0.79, 0.81 and 0.81 of
 #: the planner's bound; with 5K, low ranks filled up with poor fits for the flooded mentors.
 MARKET_POOL_FACTOR = 3
+#: With exploration, the relevance objective keeps each mentee's best 2K: the next-best K
+#: are the alternates explored slots draw from.
+EXPLORE_POOL_FACTOR = 2
 
 
 @dataclass
@@ -77,11 +80,15 @@ class ScoreOptions:
     #: ``market``: lists chosen for expected successful mentorships given free seats
     #: (:mod:`matcher.market`); ``relevance``: each mentee's top K by P(success) alone.
     objective: str = "market"
+    #: Share of each list's slots from rank 4 on drawn at random from good candidates, with
+    #: the probability logged (:mod:`matcher.exploration`); never on the first night.
+    explore: float = 0.0
 
     def parameters(self) -> dict:
         """What the run log and the batch record about this run."""
         return {"k": self.k, "max_exposure": self.max_exposure, "objective": self.objective,
-                "max_candidates": self.max_candidates, "allow_shrink": self.allow_shrink}
+                "max_candidates": self.max_candidates, "allow_shrink": self.allow_shrink,
+                "explore": self.explore}
 
 
 @dataclass
@@ -119,7 +126,8 @@ def run_batch(engine: Engine, options: ScoreOptions, job: JobRun,
                 f"nothing to score: {len(mentees):,} active mentees and {eligible:,} eligible "
                 "mentors (active, with a free seat); nothing was published and the previous "
                 "batch, if any, stays served")
-        options = _effective_options(options, champion)
+        first_night = conn.execute(sql("scoring/published_mentees.sql")).one()[1] is None
+        options = _effective_options(options, champion, first_night)
         batch_id = conn.execute(sql("scoring/start_batch.sql"), {
             "model_version_id": champion.version_id,
             "parameters": json.dumps(options.parameters())}).scalar_one()
@@ -159,8 +167,13 @@ def preview(engine: Engine, options: ScoreOptions) -> tuple[pd.DataFrame, dict[i
     return chosen[["mentee_id", "mentor_id", "rank", "p_accept", "p_success"]], scored.free
 
 
-def _effective_options(options: ScoreOptions, champion) -> ScoreOptions:
+def _effective_options(options: ScoreOptions, champion, first_night: bool = False
+                       ) -> ScoreOptions:
     """The options this batch really runs with (recorded on the batch)."""
+    if options.explore and (first_night or options.max_exposure):
+        log.info("%s: this batch's lists are not explored", "no batch is published yet"
+                 if first_night else "--max-exposure caps every mentor's lists")
+        options = dataclasses.replace(options, explore=0.0)
     if options.objective == "market" and options.max_exposure:
         log.info("--max-exposure caps plain per-mentee lists: this batch uses --objective "
                  "relevance")
@@ -195,7 +208,8 @@ def score_candidates(engine: Engine, champion, acceptance, mentees: list[int],
     model = champion.model
     as_of = datetime.now(UTC)
     pool_size = options.k * (POOL_FACTOR if options.max_exposure else
-                             MARKET_POOL_FACTOR if options.objective == "market" else 1)
+                             MARKET_POOL_FACTOR if options.objective == "market" else
+                             EXPLORE_POOL_FACTOR if options.explore else 1)
 
     def score_chunk(session: FeatureSession, chunk: list[int]) -> tuple[pd.DataFrame, int]:
         if job is not None:
@@ -205,16 +219,7 @@ def score_candidates(engine: Engine, champion, acceptance, mentees: list[int],
         if frame.empty:  # every eligible mentor already paired with these mentees
             return frame.assign(score=[], p_accept=[])[["mentee_id", "mentor_id", "score",
                                                         "p_accept"]], 0
-        with clock("predict"):
-            X = evaluation.matrix(frame, model.features)
-            p_accept = _acceptance(acceptance, frame)
-            frame = frame[["mentee_id", "mentor_id"]].assign(score=model.predict(X),
-                                                             p_accept=p_accept)
-        with clock("top_k"):
-            best = _top_per_mentee(frame, pool_size)
-            best = best.join(pd.DataFrame(X[best.index.to_numpy()], index=best.index,
-                                          columns=model.features))
-        return best, len(frame)
+        return _best_candidates(frame, model, acceptance, pool_size, clock), len(frame)
 
     chunks = [mentees[i:i + options.chunk_size] for i in range(0, len(mentees),
                                                                options.chunk_size)]
@@ -229,13 +234,59 @@ def score_candidates(engine: Engine, champion, acceptance, mentees: list[int],
         finally:
             executor.shutdown()
             sessions.close()
-        free = dict(conn.execute(sql("scoring/free_capacity.sql")).all())
+        free = free_capacity(conn)
         wants = pd.read_sql(sql("scoring/mentee_wants.sql"), conn).set_index("mentee_id")
         # how people read lists: from feedback, on the same snapshot
-        examine = market.examination(options.k, feedback.answered_by_rank(conn, as_of))
+        examine = examination.estimate(conn, as_of, options.k)
     clock.seconds["chunks_wall"] = time.perf_counter() - started
     return ScoredPool(pd.concat([best for best, _ in results], ignore_index=True),
                       sum(n for _, n in results), free, wants, examine)
+
+
+def free_capacity(conn: Connection) -> dict[int, int]:
+    """Free seats of every eligible mentor (active, fewer active pairings than capacity)."""
+    return dict(conn.execute(sql("scoring/free_capacity.sql")).all())
+
+
+def _best_candidates(frame: pd.DataFrame, model, acceptance, size: int,
+                     clock: Clock | None = None) -> pd.DataFrame:
+    """Each mentee's ``size`` best candidates of ``frame`` (candidate pairs with features) by
+    ``model``'s score, with P(accept) and the model's features."""
+    clock = clock or Clock({})
+    with clock("predict"):
+        X = evaluation.matrix(frame, model.features)
+        p_accept = _acceptance(acceptance, frame)
+        scored = frame[["mentee_id", "mentor_id"]].assign(score=model.predict(X),
+                                                          p_accept=p_accept)
+    with clock("top_k"):
+        best = _top_per_mentee(scored, size)
+        return best.join(pd.DataFrame(X[best.index.to_numpy()], index=best.index,
+                                      columns=model.features))
+
+
+def replay(session: FeatureSession, mentees: list[int], as_of: datetime, models: dict,
+           acceptance, options: ScoreOptions, free: dict[int, int], examine: np.ndarray,
+           chunk_size: int = 2000) -> dict[str, pd.DataFrame]:
+    """The lists each of ``models`` (name -> model) would have published for ``mentees`` as
+    of ``as_of`` (features point in time; ``free``: the seats then), without exploration:
+    mentee_id, mentor_id, rank, p_accept, p_success. For off-policy estimates
+    (:mod:`matcher.off_policy`); every model is scored on the same candidate pairs."""
+    options = dataclasses.replace(options, explore=0.0, max_exposure=None)
+    size = options.k * (MARKET_POOL_FACTOR if options.objective == "market" else 1)
+    pools: dict[str, list[pd.DataFrame]] = {name: [] for name in models}
+    for lo in range(0, len(mentees), chunk_size):
+        frame = session.candidate_frame(mentees[lo:lo + chunk_size], as_of,
+                                        max_candidates=options.max_candidates)
+        for name, model in models.items():
+            pools[name].append(_best_candidates(frame, model, acceptance, size))
+    out = {}
+    for name, model in models.items():
+        pool = pd.concat(pools[name], ignore_index=True)
+        opts = options if model.probabilistic else dataclasses.replace(
+            options, objective="relevance")
+        chosen, _, _ = choose_lists(pool, opts, free, examine)
+        out[name] = chosen[["mentee_id", "mentor_id", "rank", "p_accept", "p_success"]]
+    return out
 
 
 def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options, timings,
@@ -247,7 +298,8 @@ def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
                               progress)
     pool, free, wants = scored.pool, scored.free, scored.wants
     with clock("market" if options.objective == "market" else "top_k"):
-        chosen, exposure, load = choose_lists(pool, options, free, scored.examine)
+        chosen, exposure, load = choose_lists(pool, options, free, scored.examine,
+                                              seed=batch_id)
 
     def explain_and_write(part: pd.DataFrame) -> None:
         """Explain and COPY one share of the rows, on a connection of its own (the batch is
@@ -259,13 +311,13 @@ def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
                 skills_wanted=wanted["skills_wanted"].to_numpy(),
                 domains_wanted=wanted["domains_wanted"].to_numpy(),
                 free_seats=part["mentor_id"].map(free).fillna(0).to_numpy(),
-                moved=part["moved"].to_numpy(bool))
+                moved=part["moved"].to_numpy(bool), explored=part["explored"].to_numpy(bool))
             texts, said = reasons.explain(model.contributions(X), X, model.features, context)
             part = part.assign(explanation=texts, reasons=said, batch_id=batch_id)
         with clock("write"), engine.begin() as conn:
             copy_frame(conn, "recommendations", part[
                 ["batch_id", "mentee_id", "rank", "mentor_id", "score", "explanation",
-                 "p_accept", "p_success", "reasons"]])
+                 "p_accept", "p_success", "reasons", "propensity", "explored"]])
 
     if chosen.empty:
         raise NothingToScore("nothing to publish: no active mentee has a candidate mentor they "
@@ -382,32 +434,40 @@ def _acceptance(acceptance, frame: pd.DataFrame) -> np.ndarray:
 
 
 def choose_lists(pool: pd.DataFrame, options: ScoreOptions, free_capacity: dict[int, int],
-                 examine: np.ndarray) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
-    """The published rows (ranked), their exposure and market figures, and the load per
-    eligible mentor (free seats, lists, expected requests, congestion price)."""
+                 examine: np.ndarray, seed: int = 0) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+    """The published rows (ranked; with ``options.explore``, some slots drawn at random by
+    :func:`matcher.exploration.explore` from ``seed``, each row with its ``propensity``),
+    their exposure and market figures, and the load per eligible mentor (free seats, lists,
+    expected requests, congestion price)."""
     k = options.k
     q = market.request_probability(examine[:k])
+    prices = pd.DataFrame({"mentor_id": pd.Series(dtype="int64"), "price": 0.0})
+    figures: dict = {}
     if options.objective == "market":
         result = market.market_lists(
             pool[["mentee_id", "mentor_id", "p_accept"]].assign(p_success=pool["score"]),
             free_capacity, k, examine)
-        chosen = result.chosen.merge(pool.drop(columns=["p_accept"]),
-                                     on=["mentee_id", "mentor_id"], how="left",
-                                     validate="one_to_one")
+        chosen = result.chosen.drop(columns=["price"]).merge(
+            pool.drop(columns=["p_accept"]), on=["mentee_id", "mentor_id"], how="left",
+            validate="one_to_one")
         # the ranking key: what the pair adds to the expected successful mentorships
         chosen["score"] = chosen.pop("adjusted")
         # picked for the mentor's free seats: not among the mentee's best K by P(success)
         best = _top_per_mentee(pool, k)
         chosen["moved"] = ~pd.MultiIndex.from_frame(chosen[["mentee_id", "mentor_id"]]).isin(
             pd.MultiIndex.from_frame(best[["mentee_id", "mentor_id"]]))
-        figures = exposure_figures(chosen, free_capacity)
         figures |= {"estimated_successes": round(result.estimated_successes, 1),
                     "estimated_successes_relevance": round(result.estimated_successes_plain, 1)}
-        load = result.mentors
+        prices = result.mentors[["mentor_id", "price"]]
     else:
-        chosen, figures = choose(pool, k, free_capacity, options.max_exposure)
+        chosen, plain = choose(pool, k, free_capacity, options.max_exposure)
         chosen = chosen.assign(p_success=chosen["score"], moved=False)
-        load = market.load_per_mentor(chosen, q).assign(price=0.0)
+        figures |= plain
+    chosen = exploration.explore(chosen, pool.assign(p_success=pool["score"], moved=False),
+                                 options.explore, seed)
+    figures |= exposure_figures(chosen, free_capacity) | {
+        "explored": int(chosen["explored"].sum())}
+    load = market.load_per_mentor(chosen, q).merge(prices, how="left", on="mentor_id")
     load = load.merge(pd.DataFrame({"mentor_id": list(free_capacity)}), how="right",
                       on="mentor_id").fillna({"lists": 0, "expected_requests": 0.0,
                                               "price": 0.0})

@@ -55,6 +55,10 @@ class Settings:
         (``MATCHER_RETRAIN_METRIC``, default ``ndcg@10``).
     retrain_margin:
         By how much it must improve it (``MATCHER_RETRAIN_MARGIN``, default 0.005).
+    explore:
+        Share of list slots from rank 4 on that ``matcher score`` draws at random from good
+        candidates, logging the probability (``MATCHER_EXPLORE``, 0 to 0.5, default 0.1;
+        never on the first night).
     model_key:
         Key that signs model artifacts (HMAC-SHA256), from ``MATCHER_MODEL_KEY`` or the file
         named by ``MATCHER_MODEL_KEY_FILE``; kept outside the database, so that whoever can
@@ -68,6 +72,7 @@ class Settings:
     keep_batches: int = 7
     retrain_metric: str = "ndcg@10"
     retrain_margin: float = 0.005
+    explore: float = 0.1
     model_key: bytes | None = field(default=None, repr=False)
 
     @property
@@ -104,8 +109,9 @@ def normalise_database_url(url: str) -> str:
     return parsed.set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
 
 
-def _number_env(name: str, default, minimum, parse=int):
-    """A number from the environment (``parse`` is int or float), at least ``minimum``."""
+def _number_env(name: str, default, minimum, parse=int, maximum=None):
+    """A number from the environment (``parse`` is int or float), at least ``minimum`` (and
+    at most ``maximum``)."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
@@ -116,6 +122,8 @@ def _number_env(name: str, default, minimum, parse=int):
         raise ConfigError(f"{name} must be {kind}, got '{raw}'") from None
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name} must be at most {maximum}, got {value}")
     return value
 
 
@@ -133,6 +141,7 @@ def get_settings() -> Settings:
         keep_batches=_number_env("MATCHER_KEEP_BATCHES", 7, 1),
         retrain_metric=os.environ.get("MATCHER_RETRAIN_METRIC") or "ndcg@10",
         retrain_margin=_number_env("MATCHER_RETRAIN_MARGIN", 0.005, 0.0, float),
+        explore=_number_env("MATCHER_EXPLORE", 0.1, 0.0, float, maximum=0.5),
         model_key=_model_key(),
     )
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from matcher import market
+from matcher import examination, market
 from matcher.db import sql
 from matcher.synthetic.market import planner_bound, simulate
 
@@ -23,11 +23,30 @@ def test_requests_stop_after_three_examined_ranks():
 
 
 def test_examination_is_the_prior_without_feedback_and_the_answered_share_with_it():
-    np.testing.assert_allclose(market.examination(3), 1 / np.log2([2, 3, 4]))
+    np.testing.assert_allclose(examination.from_answered_share(3), 1 / np.log2([2, 3, 4]))
     answered = pd.DataFrame({"rank": [1, 2, 3], "shown": [1000, 1000, 10],
                              "answered": [500, 200, 10]})
     # rank 2 from data (0.2 / 0.5); rank 3 has too few rows: the prior, capped by rank 2
-    np.testing.assert_allclose(market.examination(3, answered), [1.0, 0.4, 0.4])
+    np.testing.assert_allclose(examination.from_answered_share(3, answered), [1.0, 0.4, 0.4])
+
+
+def test_the_fitted_examination_separates_position_from_the_quality_of_the_picks():
+    # better picks sit higher and are answered more often when looked at: the answered
+    # share makes low ranks look less read than they are; the fit recovers the truth
+    rng = np.random.default_rng(0)
+    k, n = 8, 20000
+    truth = 1 / np.log2(np.arange(2, k + 2))
+    rank = np.tile(np.arange(1, k + 1), n)
+    p_success = np.clip(0.7 - 0.06 * rank + rng.normal(0, 0.1, len(rank)), 0.02, 0.98)
+    answer_if_looked = 1 / (1 + np.exp(-(-0.5 + 1.2 * np.log(p_success / (1 - p_success)))))
+    answered = rng.random(len(rank)) < truth[rank - 1] * answer_if_looked
+    rows = pd.DataFrame({"rank": rank, "answered": answered.astype(int),
+                         "p_success": p_success})
+    share = rows.groupby("rank").agg(shown=("answered", "size"), answered=("answered", "sum"))
+    naive = examination.from_answered_share(k, share.reset_index())
+    fitted = examination.fit(rows, k)
+    assert np.abs(fitted - truth).max() < 0.03
+    assert np.abs(naive - truth).max() > 3 * np.abs(fitted - truth).max()
 
 
 # Three mentees (1, 2, 3), four mentors. Mentor 10 is everyone's best but has one seat;
@@ -54,9 +73,9 @@ def test_a_scarce_seat_goes_to_the_mentee_without_alternatives():
 
 
 def test_every_mentee_keeps_k_and_the_lists_are_the_same_every_time():
-    first = market.market_lists(CANDIDATES, SEATS, 3, market.prior_examination(3))
+    first = market.market_lists(CANDIDATES, SEATS, 3, examination.prior(3))
     again = market.market_lists(CANDIDATES.sample(frac=1, random_state=1), SEATS, 3,
-                                market.prior_examination(3))
+                                examination.prior(3))
     assert first.chosen.groupby("mentee_id").size().tolist() == [3, 3, 3]
     assert sorted(first.chosen.groupby("mentee_id")["rank"].apply(list).tolist()) == [
         [1, 2, 3]] * 3

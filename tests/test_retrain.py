@@ -13,9 +13,10 @@ import sqlalchemy as sa
 from matcher import evaluation, registry
 from matcher.algorithms import ALGORITHMS, PARAMETERS, LogisticModel
 from matcher.errors import InputError
+from matcher.examination import from_answered_share, propensities
 from matcher.features import FEATURES, FeatureSession
 from matcher.importer import import_feedback
-from matcher.retraining import RetrainPolicy, propensities, retrain, weighted
+from matcher.retraining import RetrainPolicy, retrain, weighted
 from matcher.synthetic import oracle
 
 from .helpers import invoke, seed
@@ -240,10 +241,10 @@ def test_a_retrain_with_nothing_new_to_test_on_keeps_the_champion_and_says_why(
 
 
 def test_position_bias_weights_grow_with_rank_and_are_capped():
-    answered = pd.DataFrame({"rank": [1, 2, 3, 10], "shown": [100, 100, 100, 100],
-                             "answered": [80, 40, 20, 2]})
-    p = propensities(answered, floor=0.1)
-    assert p == {1: 1.0, 2: 0.5, 3: 0.25, 10: 0.1}
+    answered = pd.DataFrame({"rank": [1, 2, 3, 10], "shown": [1000, 1000, 1000, 1000],
+                             "answered": [800, 400, 200, 20]})
+    p = propensities(from_answered_share(10, answered), [1, 2, 3, 10], floor=0.1)
+    assert p == pytest.approx({1: 1.0, 2: 0.5, 3: 0.25, 10: 0.1})
     train = pd.DataFrame({"source": ["interaction", "feedback", "feedback", "feedback"],
                           "rank": [np.nan, 1, 3, 7]})
     assert weighted(train, p, 0.1)["weight"].tolist() == [1.0, 1.0, 4.0, 10.0]

@@ -9,7 +9,9 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 
+import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -69,7 +71,7 @@ def test_published_lists_obey_the_rules(trained):
 def test_same_data_and_model_give_the_same_lists(trained):
     invoke("score")
     first = _published(trained)[["mentee", "mentor", "rank", "score"]]
-    invoke("score")
+    invoke("score", "--explore", "0")
     second = _published(trained)[["mentee", "mentor", "rank", "score"]]
     assert first["rank"].size > 0
     key = ["mentee", "rank"]
@@ -222,3 +224,42 @@ def test_old_batches_are_pruned(trained, monkeypatch):
         kept = conn.execute(sa.text("SELECT count(*) FROM recommendation_batches")).scalar()
         versions = registry.champion_id(conn)
     assert kept == 2 and versions is not None
+
+
+def test_from_the_second_night_some_slots_are_explored_with_their_probability_logged(
+        trained, tmp_path):
+    invoke("score")
+    first = _published(trained)
+    assert (first["propensity"] == 1).all() and not first["explored"].any()  # first night
+    invoke("score", "--explore", "0.3")
+    second = _published(trained)
+    explored = second[second["explored"]]
+    assert len(explored) > 0 and (explored["rank"] >= 4).all()
+    assert ((second["propensity"] > 0) & (second["propensity"] <= 1)).all()
+    assert (second.loc[second["rank"] < 4, "propensity"] == 1).all()
+    assert explored["propensity"].max() < 0.3 < second.loc[~second["explored"], "propensity"].min()
+    assert explored["reasons"].str.startswith("a wider pick").all()
+    with trained.connect() as conn:
+        pool = set(map(tuple, conn.execute(sa.text(
+            "SELECT mentee_id, mentor_id FROM recommendations r JOIN published_batch p "
+            "USING (batch_id)")).all()))
+        requested = set(map(tuple, conn.execute(sa.text(
+            "SELECT mentee_id, mentor_id FROM interactions")).all()))
+        parameters = conn.execute(sa.text(
+            "SELECT parameters FROM recommendation_batches b JOIN published_batch p "
+            "ON p.batch_id = b.id")).scalar()
+    assert parameters["explore"] == 0.3 and not pool & requested
+    # feedback on the batch keeps each row's propensity and P(success)
+    shown = second.sort_values(["mentee_id", "rank"]).head(10)
+    path = tmp_path / "feedback.csv"
+    pd.DataFrame({"mentee_id": shown["mentee"], "mentor_id": shown["mentor"],
+                  "rank": shown["rank"], "shown_at": datetime.now(UTC).isoformat(),
+                  "action": "ignored", "acted_at": ""}).to_csv(path, index=False)
+    invoke("feedback", "import", str(path))
+    with trained.connect() as conn:
+        stored = pd.read_sql(sa.text("SELECT mentee_id, rank, propensity, p_success FROM "
+                                     "recommendation_feedback WHERE batch_id IS NOT NULL "
+                                     "ORDER BY mentee_id, rank"), conn)
+    assert len(stored) == 10 and stored["propensity"].min() < 1
+    np.testing.assert_allclose(stored["propensity"], shown["propensity"])
+    np.testing.assert_allclose(stored["p_success"], shown["p_success"])

@@ -238,8 +238,8 @@ def models_decisions() -> None:
 
 @cli.command("retrain")
 @click.option("--algorithms", default=None, callback=_algorithm_list,
-              help="Comma-separated algorithms for the challenger (default: the champion's); "
-                   "with several, the best on the main metric is the challenger.")
+              help="Comma-separated algorithms for the challenger (default: all of them); "
+                   "the best on the main metric is the challenger.")
 @click.option("--metric", default=None,
               help="Main metric the challenger must improve (default: MATCHER_RETRAIN_METRIC "
                    "or ndcg@10; e.g. oracle_efficiency on synthetic worlds).")

@@ -28,11 +28,17 @@ from matcher.settings import get_settings
               help="market: choose and order each mentee's K for the most expected successful "
                    "mentorships given mentors' free seats; relevance: "
                    "each mentee's top K by the model's score alone.")
+@click.option("--explore", type=click.FloatRange(0, 0.5), default=None,
+              help="Share of list slots from rank 4 on filled at random from each mentee's "
+                   "next-best candidates, with the probability logged on the row (so that "
+                   "retraining can estimate how other lists would fare). Default: "
+                   "MATCHER_EXPLORE or 0.1; never on the first night; 0 turns it off.")
 @click.option("--allow-shrink", is_flag=True,
               help="Publish even if the new batch lists fewer than half the mentees of the "
                    "published one (refused otherwise, as a guard against emptied or "
                    "truncated data).")
-def score_command(k, max_exposure, chunk_size, workers, objective, allow_shrink) -> None:
+def score_command(k, max_exposure, chunk_size, workers, objective, explore,
+                  allow_shrink) -> None:
     """Nightly job: publish K recommended mentors for every active mentee.
 
     \b
@@ -41,7 +47,9 @@ def score_command(k, max_exposure, chunk_size, workers, objective, allow_shrink)
     lists: a request to a mentor whose seats cannot take all its accepted requests counts
     only if this mentee beats the mentor's other requesters. Every mentee still gets K.
     Each row carries P(accept) and P(success); batch_mentors records expected requests per
-    mentor against free seats.
+    mentor against free seats. From the second night on, a small share of slots below
+    rank 3 (--explore) shows one of a few next-best candidates at random, and each row
+    records the probability it had of being shown at its rank.
 
     Only one run at a time (a second one exits with code 75 and writes nothing). Readers of
     the current_recommendations view keep seeing the previous batch until the new one is
@@ -56,9 +64,11 @@ def score_command(k, max_exposure, chunk_size, workers, objective, allow_shrink)
     from matcher.db import make_engine
     from matcher.scoring import ScoreOptions, score
 
+    settings = get_settings()
     options = ScoreOptions(k=k, max_exposure=max_exposure, chunk_size=chunk_size, workers=workers,
-                           keep_batches=get_settings().keep_batches, allow_shrink=allow_shrink,
-                           objective=objective)
+                           keep_batches=settings.keep_batches, allow_shrink=allow_shrink,
+                           objective=objective,
+                           explore=settings.explore if explore is None else explore)
     result = score(make_engine(), options, progress=sys.stderr.isatty())
     c = result.counts
     click.echo(f"published batch {result.batch_id} (model v{result.model_version_id}): "
@@ -68,7 +78,7 @@ def score_command(k, max_exposure, chunk_size, workers, objective, allow_shrink)
     click.echo("exposure: " + ", ".join(f"{key} {c[key]}" for key in (
         "mentors_recommended_share", "mentor_appearances_gini", "max_lists_per_mentor",
         "mentors_oversubscribed", "mean_score_vs_plain_top_k", "estimated_successes",
-        "estimated_successes_relevance") if key in c))
+        "estimated_successes_relevance", "explored") if key in c))
     click.echo("seconds: " + ", ".join(f"{s} {v:.1f}" for s, v in result.timings.items()))
 
 

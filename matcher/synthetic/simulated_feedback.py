@@ -62,7 +62,8 @@ def simulate(engine: Engine, seed: int | None = None, now: datetime | None = Non
         seats = dict(conn.execute(sql("synthetic/published_seats.sql")).all())
         response = mentor_responses(shown["mentee_id"].to_numpy(), shown["mentor_id"].to_numpy(),
                                     accepted, p_accept, seats, rng)
-        rows = shown[["mentee_id", "mentor_id", "batch_id", "rank"]].assign(
+        rows = shown[["mentee_id", "mentor_id", "batch_id", "rank", "propensity",
+                      "p_success"]].assign(
             shown_at=shown_at, action=action, acted_at=acted_at, mentor_response=response)
         copy_frame(conn, "recommendation_feedback", rows)
     counts = {a: int((action == a).sum()) for a in ("accepted", "declined", "ignored")}
