@@ -14,9 +14,10 @@ with shown items i (mentor a_i at rank r_i, shown with probability p_i, accepted
 * **SNIPS**: the same normalised by sum_i w_i t_i, times pi's known examination mass per
   list (sum over pi's items of exam(rank)): the exam-weighted mean acceptance of pi's items;
 * **DR** (doubly robust): a reward model q(mentee, mentor) for every item of pi's lists,
-  corrected by the IPS-weighted residuals rho_i - q_i of the items that were shown; q is
-  the policy's own P(success) rescaled to the acceptances its shown items had
-  (:func:`calibrated_reward`), or the logs' mean acceptance for a ranker;
+  corrected by the IPS-weighted residuals rho_i - q_i of the items that were shown. q is
+  one yardstick for every policy, never the evaluated model's own opinion of its picks:
+  the champion's P(success) of the pair, scaled so that it predicts the logged acceptances
+  (:func:`reward_model`), or the logs' mean acceptance where the champion is a ranker;
 * a **paired bootstrap** over lists (Poisson weights) gives 95 % intervals and the interval
   of the difference between two policies evaluated on the same logs.
 
@@ -163,26 +164,6 @@ def compare(logged: pd.DataFrame, targets: dict[str, pd.DataFrame], exam: np.nda
     return estimates, differences
 
 
-def calibrated_reward(logged: pd.DataFrame, target: pd.DataFrame, exam: np.ndarray) -> np.ndarray:
-    """The reward model q of ``target``'s items for DR: the policy's own P(success)
-    (``p_success``) scaled by alpha so that, over its items the logs showed, the
-    inverse-propensity weighted acceptances match: sum w t rho = alpha sum w t p. Items the
-    logs never showed then count as the policy's model says, relative to the ones they did;
-    ``None`` where p_success is not a probability (a ranker's score) or nothing was shown."""
-    p = target["p_success"].to_numpy(float)
-    if not len(p) or p.min() < 0 or p.max() > 1:
-        return None
-    both = logged.merge(target, on=["list", "mentor_id"], suffixes=("_logged", "_target"))
-    exam_of = lambda ranks: exam[np.minimum(np.asarray(ranks, int), len(exam)) - 1]  # noqa: E731
-    weight = exam_of(both["rank_target"]) / both["propensity"].to_numpy(float)
-    predicted = (weight * both["p_success"].to_numpy(float)).sum()
-    if predicted <= 0:
-        return None
-    alpha = (weight * both["accepted"].to_numpy(float) / exam_of(both["rank_logged"])).sum() \
-        / predicted
-    return np.minimum(1.0, alpha * p)
-
-
 def reward_model(logged: pd.DataFrame, exam: np.ndarray) -> float:
     """The scale alpha of the reward model q = min(1, alpha x P(success)) fitted on the logs:
     expected accepted = observed accepted, sum_i exam(r_i) alpha p_i = sum_i y_i
@@ -200,7 +181,7 @@ class LoggedBatch:
     shown_at: datetime
     objective: str
     k: int
-    rows: pd.DataFrame  # mentee_id, mentor_id, rank, accepted, propensity
+    rows: pd.DataFrame  # mentee_id, mentor_id, rank, accepted, propensity, p_success
     seats: dict[int, int] = field(default_factory=dict)  # free seats when it was scored
 
 
@@ -217,7 +198,8 @@ def logged_batches(conn: Connection, since: datetime,
                                .to_pydatetime(), str(rows["objective"].iloc[0]),
                                int(rows["k"].iloc[0]),
                                rows[["mentee_id", "mentor_id", "rank", "accepted",
-                                     "propensity"]].reset_index(drop=True), seats))
+                                     "propensity", "p_success"]].reset_index(drop=True),
+                               seats))
     return out
 
 
@@ -229,11 +211,19 @@ class Comparison:
     differences: dict[tuple[str, str], tuple[float, float, float]]
     batches: list[int]
     lists: dict[str, pd.DataFrame]  # each model's replayed lists (mentee_id, ... , batch_id)
+    #: Mentors with a free seat in those batches (what the lists could name).
+    eligible_mentors: int = 0
+
+    def coverage(self, name: str) -> float:
+        """Share of the eligible mentors that ``name``'s lists name."""
+        named = self.lists[name]["mentor_id"].nunique()
+        return named / self.eligible_mentors if self.eligible_mentors else float("nan")
 
 
 def evaluate_models(conn: Connection, models: dict, acceptance, since: datetime,
                     examine: np.ndarray) -> Comparison | None:
-    """Each of ``models`` (name -> model) on the batches logged since ``since``: the lists it
+    """Each of ``models`` (name -> model; one named ``champion``, whose P(success) is the
+    reward model's yardstick) on the batches logged since ``since``: the lists it
     would have published (the batch's objective and K, the seats then), estimated from the
     feedback; ``examine``: P(rank r is looked at), r = 1..len. ``None`` without logged
     feedback (no list was explored yet)."""
@@ -243,15 +233,19 @@ def evaluate_models(conn: Connection, models: dict, acceptance, since: datetime,
     session = FeatureSession(conn)
     free_now = free_capacity(conn)
     logged, lists = [], {name: [] for name in models}
+    eligible: set[int] = set()
     for batch in batches:
+        eligible |= set(batch.seats or free_now)
         mentees = sorted(int(m) for m in batch.rows["mentee_id"].unique())
         replayed = replay(session, mentees, batch.shown_at, models, acceptance,
                           ScoreOptions(k=batch.k, objective=batch.objective),
-                          batch.seats or free_now, examine)
+                          batch.seats or free_now, examine, reference="champion")
         logged.append(batch.rows.assign(batch_id=batch.batch_id))
         for name, frame in replayed.items():
             lists[name].append(frame.assign(batch_id=batch.batch_id))
     logged_rows = pd.concat(logged, ignore_index=True)
+    scale = (reward_model(logged_rows, examine) if models["champion"].probabilistic
+             and logged_rows["p_success"].notna().all() else None)
     rho = reward_model(logged_rows.assign(p_success=1.0), examine)
 
     def keyed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -261,8 +255,10 @@ def evaluate_models(conn: Connection, models: dict, acceptance, since: datetime,
     targets = {}
     for name, frames in lists.items():
         target = keyed(pd.concat(frames, ignore_index=True))
-        q = calibrated_reward(logged_rows, target, examine)
-        targets[name] = target.assign(q=min(1.0, rho) if q is None else q)
+        q = (np.full(len(target), min(1.0, rho)) if scale is None else
+             np.minimum(1.0, scale * target["reference"].fillna(0).to_numpy(float)))
+        targets[name] = target.assign(q=q)
     estimates, differences = compare(logged_rows, targets, examine)
     return Comparison(estimates, differences, [b.batch_id for b in batches],
-                      {name: frame.drop(columns=["list"]) for name, frame in targets.items()})
+                      {name: frame.drop(columns=["list"]) for name, frame in targets.items()},
+                      len(eligible))

@@ -1,27 +1,33 @@
-"""``matcher retrain``: learn from feedback, train a challenger, compare it with the champion
-on the same fresh holdout, and promote it only when it is better.
+"""``matcher retrain``: learn from feedback, train challengers, compare them with the champion
+on the same fresh holdout and on the logged lists, and promote only a better one.
 
 1. Labelled pairs as of now (interactions that ended, recommendations accepted or declined),
-   features point in time. Position bias: a recommendation low in a list is answered less
-   often just because fewer people look that far, so answered rows at low ranks stand for
-   more unanswered ones. Each feedback row is weighted by 1 / propensity of its rank, where
-   propensity(rank) = the chance that rank is looked at relative to rank 1
-   (:mod:`matcher.examination`, estimated on feedback shown before the holdout; floored at
-   0.1, so no weight exceeds 10). Ignored rows are not labels. Interactions weigh 1.
+   features point in time. Ignored rows are not labels: a low rank is ignored more often
+   just because fewer people look that far. Rows that were answered were looked at, so
+   among them the rank no longer decides the answer; by default they weigh 1 like
+   interactions. With ``position_weights`` each is weighted by 1 / P(its rank is looked
+   at) (:mod:`matcher.examination`, floored at 0.1) in training and on the holdout alike;
+   on the synthetic worlds that gave worse lists (benchmarks/unbiased_benchmark.py).
 2. The holdout is the newest pairs: from the later of the ``holdout_share`` quantile of pair
    times and the champion's own training cutoff, so neither model has seen it.
-3. A challenger of every algorithm (unless told which) is trained on the rest, the best on
-   the main metric is the challenger (a first champion picked on thin data does not fix the
-   algorithm for ever); holdout rows carry the same inverse-propensity weights as training,
-   so metrics and calibration judge what the models learned for. Both are scored on it:
-   ranking and classification metrics, coverage (share of mentors reaching some sampled
-   mentee's top 10) and, on synthetic worlds, oracle efficiency.
-4. Promote only if the challenger improves the main metric by the margin, calibration (ECE)
-   and coverage are not worse beyond tolerance, oracle efficiency (synthetic worlds) is not
-   worse beyond tolerance, and the feedback shown since the last retrain (or since the
+3. A challenger of every algorithm (unless told which) is trained on the rest and the best
+   on the main metric is the challenger (a first champion picked on thin data does not fix
+   the algorithm for ever). Both are scored on the holdout: ranking and classification
+   metrics, coverage and, on synthetic worlds, oracle efficiency.
+4. Off-policy (:mod:`matcher.off_policy`): the lists each would have published for the
+   batches logged since the holdout began are replayed, and their accepted
+   recommendations per list estimated from the feedback (IPS, SNIPS, DR, bootstrap
+   intervals).
+5. Promote only if the challenger improves the main metric by the margin, calibration (ECE)
+   and coverage (of the replayed lists where there are some, else of a sample's top 10) are
+   not worse beyond tolerance, oracle efficiency (synthetic worlds) is not worse beyond
+   tolerance, the off-policy lower bound does not fall below the champion's estimate by
+   more than the margin, and the feedback shown since the last retrain (or since the
    champion was registered, if later) passes its sanity checks (:mod:`matcher.feedback`).
    ``force`` promotes anyway and says so in the log; ``dry_run`` decides without promoting.
    Every run logs a row in ``model_decisions``.
+6. The acceptance model (P(mentor accepts)) is retrained too once feedback carries
+   mentors' answers, by ``matcher train --target acceptance``'s rules.
 """
 
 from __future__ import annotations
@@ -37,12 +43,13 @@ from sqlalchemy.engine import Engine
 
 from matcher import evaluation, examination, feedback, lease, off_policy, registry
 from matcher.algorithms import ALGORITHMS
+from matcher.db import sql
 from matcher.errors import ChampionChanged, MatcherError
 from matcher.evaluation import Evaluation
 from matcher.features import FEATURES, FeatureSession
 from matcher.feedback import Check
 from matcher.runlog import JobRun
-from matcher.training import TrainingRun
+from matcher.training import TrainingRun, train
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +68,18 @@ class RetrainPolicy:
     holdout_share: float = 0.2
     min_holdout_pairs: int = 100
     propensity_floor: float = 0.1
+    #: Weight answered feedback by 1 / P(its rank is looked at) in training and on the
+    #: holdout. Off by default: answered rows are already rows that were looked at, and on
+    #: the synthetic worlds unweighted training gave the better lists
+    #: (benchmarks/unbiased_benchmark.py prints the comparison).
+    position_weights: bool = False
     #: The challenger's accepted recommendations per list, estimated off-policy, may fall
-    #: below the champion's by at most this share at the 95 % lower bound of the difference.
+    #: below the champion's by at most this share at the 95 % lower bound of the difference
+    #: ...
     off_policy_margin: float = 0.05
+    #: ... where the logs showed at least this share of the challenger's items; with less,
+    #: the estimate rests on the reward model alone and the rule does not decide.
+    off_policy_min_support: float = 0.5
 
 
 @dataclass
@@ -74,6 +90,9 @@ class RetrainRun(TrainingRun):
     checks: list[Check] = field(default_factory=list)
     propensity: dict[int, float] = field(default_factory=dict)
     off_policy: off_policy.Comparison | None = None
+    position_weights: bool = False
+    #: What retraining the acceptance model (P(mentor accepts)) decided, if it ran.
+    acceptance_decision: str | None = None
     outcome: str = "kept"
     forced: bool = False
     decision_id: int | None = None
@@ -115,6 +134,7 @@ def retrain(engine: Engine, *, algorithms: list[str] | None = None,
         examine = examination.estimate(conn, split.cutoff.to_pydatetime(),
                                        off_policy.MAX_RANK)
     run = RetrainRun(split, policy.metric, oracle=oracle, checks=checks,
+                     position_weights=policy.position_weights,
                      champion_name=f"champion v{champion.version_id} ({champion.algorithm})",
                      champion_before=champion.version_id)
     run.propensity = examination.propensities(examine, range(1, len(examine) + 1),
@@ -134,9 +154,12 @@ def retrain(engine: Engine, *, algorithms: list[str] | None = None,
         with engine.begin() as conn:
             _log_decision(conn, run, champion.version_id, None, job_run_id)
         return run
-    train = weighted(split.train, run.propensity, policy.propensity_floor)
-    # the holdout carries the same weights: metrics, ECE and the rules judge what was learned
-    test = weighted(split.test, run.propensity, policy.propensity_floor)
+    train, test = split.train, split.test
+    if policy.position_weights:
+        # the holdout carries the same weights as training: metrics, ECE and the rules
+        # judge what was learned for
+        train = weighted(split.train, run.propensity, policy.propensity_floor)
+        test = weighted(split.test, run.propensity, policy.propensity_floor)
 
     def judged(name: str, kind: str, model) -> Evaluation:
         return evaluation.judge(name, kind, model, test, oracle, candidates)
@@ -171,8 +194,11 @@ def retrain(engine: Engine, *, algorithms: list[str] | None = None,
             # learned from would reward it for having seen the answers
             max(since, split.cutoff.to_pydatetime()),
             examination.estimate(conn, as_of, off_policy.MAX_RANK))
-    run.guards = [*guards(best, champion_result, policy),
-                  off_policy_guard(run.off_policy, policy.off_policy_margin)]
+    coverage = None if run.off_policy is None else (
+        run.off_policy.coverage("challenger"), run.off_policy.coverage("champion"))
+    run.guards = [*guards(best, champion_result, policy, coverage),
+                  off_policy_guard(run.off_policy, policy.off_policy_margin,
+                                   policy.off_policy_min_support)]
     failed = [c for c in run.guards + run.checks if not c.passed]
 
     window = {"trained_before": split.cutoff.isoformat(), "as_of": as_of.isoformat(),
@@ -214,7 +240,33 @@ def retrain(engine: Engine, *, algorithms: list[str] | None = None,
                 run.decision = f"promoted v{version} ({best.name}): {reason}"
         _log_decision(conn, run, champion.version_id, version, job_run_id)
     log.info("retrain: %s", run.decision)
+    run.acceptance_decision = _retrain_acceptance(engine, as_of, dry_run, job)
     return run
+
+
+#: Algorithms the acceptance model is retrained with (probabilistic ones).
+ACCEPTANCE_ALGORITHMS = ("logistic", "xgboost")
+
+
+def _retrain_acceptance(engine: Engine, as_of: datetime, dry_run: bool,
+                        job: JobRun | None) -> str | None:
+    """Retrain P(mentor accepts) once the mentors' answers in feedback can teach it: its
+    challengers against its champion on the newest requests (``matcher train --target
+    acceptance``'s rules: the best by ROC AUC, promoted only if it beats the champion).
+    ``None`` when no feedback row carries a mentor's answer yet."""
+    with engine.connect() as conn:
+        if not conn.execute(sql("retraining/mentor_answers.sql")).scalar_one():
+            return None
+    if job:
+        job.check()
+        job.stage = "retraining the acceptance model"
+    try:
+        result = train(engine, list(ACCEPTANCE_ALGORITHMS), target="acceptance",
+                       promote=not dry_run, as_of=as_of, promoted_by="matcher retrain",
+                       job_run_id=job.id if job else None)
+    except MatcherError as exc:  # e.g. too few requests with both answers
+        return f"acceptance model not retrained: {exc}"
+    return f"acceptance model: {result.decision}"
 
 
 def _gain(challenger: Evaluation, champion: Evaluation, policy: RetrainPolicy) -> str:
@@ -222,9 +274,14 @@ def _gain(challenger: Evaluation, champion: Evaluation, policy: RetrainPolicy) -
             f"{champion.metrics[policy.metric]:.4f}")
 
 
-def guards(challenger: Evaluation, champion: Evaluation, policy: RetrainPolicy) -> list[Check]:
+def guards(challenger: Evaluation, champion: Evaluation, policy: RetrainPolicy,
+           published_coverage: tuple[float, float] | None = None) -> list[Check]:
     """The main metric must improve by the margin; calibration, coverage and (synthetic
-    worlds) oracle efficiency must not get worse beyond their tolerances."""
+    worlds) oracle efficiency must not get worse beyond their tolerances. Coverage is that
+    of the lists each model would publish (``published_coverage``: challenger, champion;
+    with the market objective the market step spreads mentees over free seats whatever the
+    model ranks first) where there is logged feedback to replay, else that of each model's
+    plain top 10 for a sample of mentees."""
     new, old = challenger.metrics, champion.metrics
     out = []
     gain = new.get(policy.metric, float("nan")) - old.get(policy.metric, float("nan"))
@@ -237,9 +294,12 @@ def guards(challenger: Evaluation, champion: Evaluation, policy: RetrainPolicy) 
                          new["ece"] <= old["ece"] + policy.calibration_tolerance,
                          f"{new['ece']:.4f} vs {old['ece']:.4f} "
                          f"(may rise by {policy.calibration_tolerance})"))
-    out.append(Check(COVERAGE, new[COVERAGE] >= old[COVERAGE] - policy.coverage_tolerance,
-                     f"{new[COVERAGE]:.3f} vs {old[COVERAGE]:.3f} "
-                     f"(may fall by {policy.coverage_tolerance})"))
+    if published_coverage is None:
+        name, (ours, theirs) = COVERAGE, (new[COVERAGE], old[COVERAGE])
+    else:
+        name, (ours, theirs) = "coverage of the published lists", published_coverage
+    out.append(Check(name, bool(ours >= theirs - policy.coverage_tolerance),
+                     f"{ours:.3f} vs {theirs:.3f} (may fall by {policy.coverage_tolerance})"))
     if "oracle_efficiency" in new and "oracle_efficiency" in old:
         out.append(Check("oracle efficiency",
                          new["oracle_efficiency"] >= old["oracle_efficiency"]
@@ -249,24 +309,39 @@ def guards(challenger: Evaluation, champion: Evaluation, policy: RetrainPolicy) 
     return out
 
 
-def off_policy_guard(comparison: off_policy.Comparison | None, margin: float) -> Check:
+def off_policy_guard(comparison: off_policy.Comparison | None, margin: float,
+                     min_support: float) -> Check:
     """The challenger's lists must not look worse than the champion's in the logged
     feedback: the 95 % lower bound of the DR difference in accepted recommendations per
-    list may not fall below ``-margin`` x the champion's estimate."""
+    list may not fall below ``-margin`` x the champion's estimate. The rule decides only
+    where the logs can tell: with logged feedback, where they showed at least
+    ``min_support`` of the challenger's items (lists never explored can only be guessed by
+    the reward model), and where the interval is narrow enough to resolve the margin
+    (half-width at most the margin). Outside that it passes and says why, unless even the
+    interval's upper end is below the allowed loss (clearly worse)."""
     name = "off-policy estimate"
     if comparison is None:
         return Check(name, True, "no feedback with logged propensities yet (lists are "
                                  "explored from the second night on): not estimated")
     challenger, champion = (comparison.estimates[n] for n in ("challenger", "champion"))
-    difference, low, _ = comparison.differences[("challenger", "champion")]
+    difference, low, high = comparison.differences[("challenger", "champion")]
     allowed = -margin * champion.dr
-    return Check(name, bool(low >= allowed),
-                 f"accepted per list (DR): challenger {challenger.dr:.3f} "
-                 f"[{challenger.dr_low:.3f}, {challenger.dr_high:.3f}] vs champion "
-                 f"{champion.dr:.3f}; difference {difference:+.3f}, 95% lower bound "
-                 f"{low:+.3f} (may not fall below {allowed:+.3f}); "
-                 f"{challenger.lists:,} lists of batch(es) "
-                 f"{', '.join(map(str, comparison.batches))}")
+    detail = (f"accepted per list (DR): challenger {challenger.dr:.3f} "
+              f"[{challenger.dr_low:.3f}, {challenger.dr_high:.3f}] vs champion "
+              f"{champion.dr:.3f}; difference {difference:+.3f} [{low:+.3f}, {high:+.3f}] "
+              f"(its lower bound may not fall below {allowed:+.3f}); {challenger.lists:,} "
+              f"lists of batch(es) {', '.join(map(str, comparison.batches))}, support "
+              f"{challenger.support:.0%}")
+    if high < allowed:
+        return Check(name, False, f"clearly worse: {detail}")
+    if challenger.support < min_support:
+        return Check(name, True, f"not decided: the logs showed only "
+                                 f"{challenger.support:.0%} of the challenger's items (needs "
+                                 f"{min_support:.0%}); {detail}")
+    if low < allowed and (high - low) / 2 > -allowed:
+        return Check(name, True, f"not decided: too little logged feedback to resolve a "
+                                 f"{margin:.0%} difference; {detail}")
+    return Check(name, bool(low >= allowed), detail)
 
 
 def _log_decision(conn: Connection, run: RetrainRun, champion_id: int, challenger_id,
@@ -295,13 +370,16 @@ def report_lines(run: RetrainRun) -> list[str]:
                         if r <= 10)
     return [
         f"- Outcome: **{run.outcome}**{' (forced)' if run.forced else ''}: "
-        f"{run.challenger_name or 'no challenger'} vs {run.champion_name}", "",
+        f"{run.challenger_name or 'no challenger'} vs {run.champion_name}",
+        *([f"- {run.acceptance_decision}"] if run.acceptance_decision else []), "",
         "## Promotion rules", "", "| rule | result | detail |", "|---|---|---|",
         *rows(run.guards), "", *_off_policy_lines(run.off_policy),
         "## Feedback sanity checks (feedback shown since the last retrain)", "",
         "| check | result | detail |", "|---|---|---|", *rows(run.checks), "",
-        "Position-bias weights of answered feedback by rank (1 / propensity): "
-        f"{weights or 'no feedback'}.", ""]
+        ("Position-bias weights of answered feedback by rank (1 / propensity), used in "
+         "training and on the holdout: " if run.position_weights else
+         "How often each rank is looked at, as 1 / P (not used as training weights; "
+         "--position-weights uses them): ") + f"{weights or 'no feedback'}.", ""]
 
 
 def _off_policy_lines(comparison: off_policy.Comparison | None) -> list[str]:

@@ -266,26 +266,33 @@ def _best_candidates(frame: pd.DataFrame, model, acceptance, size: int,
 
 def replay(session: FeatureSession, mentees: list[int], as_of: datetime, models: dict,
            acceptance, options: ScoreOptions, free: dict[int, int], examine: np.ndarray,
-           chunk_size: int = 2000) -> dict[str, pd.DataFrame]:
+           reference: str, chunk_size: int = 2000) -> dict[str, pd.DataFrame]:
     """The lists each of ``models`` (name -> model) would have published for ``mentees`` as
     of ``as_of`` (features point in time; ``free``: the seats then), without exploration:
-    mentee_id, mentor_id, rank, p_accept, p_success. For off-policy estimates
-    (:mod:`matcher.off_policy`); every model is scored on the same candidate pairs."""
+    mentee_id, mentor_id, rank, p_accept, p_success, and ``reference``: the score the
+    model named ``reference`` gives the same pair (one yardstick for every model's items).
+    For off-policy estimates (:mod:`matcher.off_policy`); every model is scored on the
+    same candidate pairs."""
     options = dataclasses.replace(options, explore=0.0, max_exposure=None)
     size = options.k * (MARKET_POOL_FACTOR if options.objective == "market" else 1)
     pools: dict[str, list[pd.DataFrame]] = {name: [] for name in models}
     for lo in range(0, len(mentees), chunk_size):
         frame = session.candidate_frame(mentees[lo:lo + chunk_size], as_of,
                                         max_candidates=options.max_candidates)
+        yardstick = frame[["mentee_id", "mentor_id"]].assign(reference=models[reference].predict(
+            evaluation.matrix(frame, models[reference].features)))
         for name, model in models.items():
-            pools[name].append(_best_candidates(frame, model, acceptance, size))
+            best = _best_candidates(frame, model, acceptance, size)
+            pools[name].append(best.merge(yardstick, on=["mentee_id", "mentor_id"],
+                                          how="left"))
     out = {}
     for name, model in models.items():
         pool = pd.concat(pools[name], ignore_index=True)
         opts = options if model.probabilistic else dataclasses.replace(
             options, objective="relevance")
         chosen, _, _ = choose_lists(pool, opts, free, examine)
-        out[name] = chosen[["mentee_id", "mentor_id", "rank", "p_accept", "p_success"]]
+        out[name] = chosen[["mentee_id", "mentor_id", "rank", "p_accept", "p_success",
+                            "reference"]]
     return out
 
 

@@ -60,9 +60,11 @@ class TrainingRun:
 def train(engine: Engine, algorithms: list[str], *, holdout_share: float = 0.2, cv: int = 0,
           oracle_source: evaluation.OracleSource | None = None, promote: bool = True,
           as_of: datetime | None = None, job_run_id: int | None = None,
-          progress: bool = False, target: str = "success") -> TrainingRun:
+          progress: bool = False, target: str = "success",
+          promoted_by: str = "matcher train") -> TrainingRun:
     """Train ``algorithms`` to predict ``target`` (``success``, or ``acceptance``: the mentor
-    accepts a request), compare, register, and promote the best over the target's champion."""
+    accepts a request), compare, register, and promote the best over the target's champion
+    (the promotion log names ``promoted_by``)."""
     as_of = as_of or datetime.now(UTC)
     with engine.begin() as conn:
         session = FeatureSession(conn)
@@ -112,11 +114,11 @@ def train(engine: Engine, algorithms: list[str], *, holdout_share: float = 0.2, 
                     conn, models[result.name], training_window=window, row_counts=counts,
                     metrics=result.metrics | {"train_seconds": run.seconds[result.name]},
                     job_run_id=job_run_id, target=target)
-        _decide(conn, run, promote)
+        _decide(conn, run, promote, promoted_by)
     return run
 
 
-def _decide(conn, run: TrainingRun, promote: bool) -> None:
+def _decide(conn, run: TrainingRun, promote: bool, promoted_by: str) -> None:
     """Promote the best new model if it beats the champion on the main metric (or, where
     that is undefined on this holdout, on the first defined fallback metric)."""
     candidates = [e for e in run.evaluations if e.kind == "model"]
@@ -153,7 +155,7 @@ def _decide(conn, run: TrainingRun, promote: bool) -> None:
         return
     version = run.registered[best.name]
     try:
-        registry.promote(conn, version, f"matcher train: {reason}",
+        registry.promote(conn, version, f"{promoted_by}: {reason}",
                          expected_champion=run.champion_before)
     except ChampionChanged as exc:
         run.decision = f"not promoted: {exc}"

@@ -247,7 +247,8 @@ def test_kill_9_between_promotion_and_decision_promotes_nothing(trained, db_url)
     assert result.returncode == 0, result.stderr
     with engine.connect() as conn:
         promotions, decisions = conn.execute(sa.text(
-            "SELECT (SELECT count(*) FROM model_promotions), "
+            "SELECT (SELECT count(*) FROM model_promotions p JOIN model_versions v "
+            "ON v.id = p.model_version_id WHERE v.target = 'success'), "
             "(SELECT count(*) FROM model_decisions)")).one()
     assert (promotions, decisions) == (before[1] + 1, before[2] + 1)
 
@@ -275,7 +276,8 @@ def test_a_second_retrain_is_refused_and_a_changed_champion_is_never_replaced(tr
     assert first.returncode == 0, out[1]
     with engine.connect() as conn:
         now_champion = conn.execute(sa.text(
-            "SELECT id FROM model_versions WHERE status = 'champion'")).scalar()
+            "SELECT id FROM model_versions WHERE status = 'champion' AND target = 'success'")
+        ).scalar_one()
         outcome, reason = conn.execute(sa.text(
             "SELECT outcome, reason FROM model_decisions ORDER BY id DESC LIMIT 1")).one()
     assert now_champion == other

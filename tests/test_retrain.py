@@ -16,7 +16,8 @@ from matcher.errors import InputError
 from matcher.examination import from_answered_share, propensities
 from matcher.features import FEATURES, FeatureSession
 from matcher.importer import import_feedback
-from matcher.retraining import RetrainPolicy, retrain, weighted
+from matcher.off_policy import Comparison, Estimate
+from matcher.retraining import RetrainPolicy, off_policy_guard, retrain, weighted
 from matcher.synthetic import oracle
 
 from .helpers import invoke, seed
@@ -248,3 +249,47 @@ def test_position_bias_weights_grow_with_rank_and_are_capped():
     train = pd.DataFrame({"source": ["interaction", "feedback", "feedback", "feedback"],
                           "rank": [np.nan, 1, 3, 7]})
     assert weighted(train, p, 0.1)["weight"].tolist() == [1.0, 1.0, 4.0, 10.0]
+
+
+def test_explored_feedback_gives_both_models_an_off_policy_estimate(db_url, engine, tmp_path):
+    _world_with_a_champion(27, tmp_path)
+    _after_one_night(tmp_path)  # night 2's lists are explored and await feedback
+    invoke("simulate-feedback")
+    output = invoke("retrain", "--algorithms", "logistic,xgboost", "--report-dir",
+                    str(tmp_path / "night2"))
+    assert "off-policy estimate: " in output and "accepted per list (DR): challenger" in output
+    report = (tmp_path / "night2" / "report.md").read_text()
+    assert "## Off-policy estimates (logged feedback)" in report
+    assert "| champion |" in report and "| challenger |" in report
+    comparison = _decisions(engine)["comparison"].iloc[-1]
+    for name in ("champion", "challenger"):
+        estimate = comparison["off_policy"][name]
+        assert estimate["dr_low"] <= estimate["dr"] <= estimate["dr_high"]
+        assert 0 < estimate["support"] <= 1 and estimate["lists"] > 0
+    rules = {g["name"] for g in comparison["guards"]}
+    assert {"off-policy estimate", "coverage of the published lists"} <= rules
+
+
+def _comparison(challenger_dr: float, low: float, high: float, support: float):
+    def estimate(dr, support):
+        return Estimate(ips=dr, snips=dr, dr=dr, dr_low=dr - 0.1, dr_high=dr + 0.1,
+                        snips_low=dr - 0.1, snips_high=dr + 0.1, support=support, lists=5000)
+
+    difference = challenger_dr - 1.0
+    return Comparison({"champion": estimate(1.0, 0.95),
+                       "challenger": estimate(challenger_dr, support)},
+                      {("challenger", "champion"): (difference, low, high)}, [7], {})
+
+
+@pytest.mark.parametrize(("challenger", "low", "high", "support", "passed", "says"), [
+    (1.02, -0.01, 0.05, 0.8, True, "accepted per list"),     # no worse: promoted
+    (0.96, -0.07, -0.01, 0.8, False, "accepted per list"),   # may be 7% worse: kept out
+    (0.80, -0.30, -0.10, 0.1, False, "clearly worse"),       # worse even at best
+    (0.98, -0.09, 0.05, 0.3, True, "not decided: the logs showed only 30%"),
+    (0.99, -0.20, 0.18, 0.8, True, "not decided: too little logged feedback"),
+])
+def test_the_off_policy_rule_decides_only_where_the_logs_can_tell(
+        challenger, low, high, support, passed, says):
+    check = off_policy_guard(_comparison(challenger, low, high, support), 0.05, 0.5)
+    assert check.passed is passed and says in check.detail
+    assert off_policy_guard(None, 0.05, 0.5).passed

@@ -250,27 +250,36 @@ def models_decisions() -> None:
                    "champion's own training cutoff).")
 @click.option("--oracle-mentees", type=click.IntRange(10), default=300, show_default=True,
               help="Active mentees sampled for coverage and (synthetic worlds) the oracle.")
+@click.option("--position-weights", is_flag=True,
+              help="Weight answered feedback by 1 / P(its rank is looked at) in training and "
+                   "on the holdout (inverse-propensity weighting). Off by default: answered "
+                   "rows were looked at, and unweighted training gave better lists on the "
+                   "synthetic worlds (benchmarks/unbiased_benchmark.py).")
 @click.option("--dry-run", is_flag=True, help="Decide and report, but promote nothing.")
 @click.option("--force", is_flag=True,
               help="Promote the challenger even if it fails the rules or the feedback checks "
                    "(logged as forced).")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where to write the report (default: .matcher/reports/retrain-<run>).")
-def retrain_command(algorithms, metric, margin, holdout, oracle_mentees, dry_run, force,
-                    report_dir) -> None:
+def retrain_command(algorithms, metric, margin, holdout, oracle_mentees, position_weights,
+                    dry_run, force, report_dir) -> None:
     """Admin: learn from feedback, train a challenger, promote it only if it is better.
 
     \b
     Learns from interactions that ended and from recommendations people accepted or
-    declined. Position bias: answered feedback is weighted by 1 / propensity of its rank
-    (inverse-propensity weighting; propensity = answered share at that rank / at rank 1,
-    floored at 0.1); ignored rows are not labels. Champion and challenger are scored on the
-    same fresh holdout (pairs neither has trained on). The challenger is promoted only if
-    it improves the main metric by the margin, calibration (ECE) and coverage of mentors
-    are not worse beyond tolerance, oracle efficiency is not worse (synthetic worlds), and
-    the new feedback looks sane (action mix, volume per batch, no mentor flooded).
-    Otherwise the champion stays and the reason is printed. Every decision is logged
-    (matcher models decisions); undo a promotion with: matcher models rollback.
+    declined (ignored ones are not labels). A challenger of every algorithm is trained and
+    the best on the main metric is judged against the champion on the same fresh holdout
+    (pairs neither has trained on) and, once lists have been explored, on the logged
+    feedback: the lists each would have published are replayed and their accepted
+    recommendations per list estimated off-policy (IPS, SNIPS, doubly robust, with 95%
+    intervals). The challenger is promoted only if it improves the main metric by the
+    margin, calibration (ECE) and coverage of mentors are not worse beyond tolerance,
+    oracle efficiency is not worse (synthetic worlds), its off-policy lower bound is not
+    more than 5% below the champion's estimate, and the new feedback looks sane (action
+    mix, volume per batch, no mentor flooded). Otherwise the champion stays and the reason
+    is printed. The acceptance model is retrained as well once feedback carries mentors'
+    answers. Every decision is logged (matcher models decisions); undo a promotion with:
+    matcher models rollback.
     """
     from matcher import report
     from matcher.db import make_engine
@@ -281,10 +290,11 @@ def retrain_command(algorithms, metric, margin, holdout, oracle_mentees, dry_run
     settings = get_settings()
     policy = RetrainPolicy(metric=metric or settings.retrain_metric,
                            margin=settings.retrain_margin if margin is None else margin,
-                           holdout_share=holdout)
+                           holdout_share=holdout, position_weights=position_weights)
     engine = make_engine()
     parameters = {"algorithms": algorithms, "metric": policy.metric, "margin": policy.margin,
-                  "holdout": holdout, "dry_run": dry_run, "force": force}
+                  "holdout": holdout, "dry_run": dry_run, "force": force,
+                  "position_weights": position_weights}
     with job_run(engine, "retrain", parameters) as job:
         run = retrain(engine, algorithms=algorithms, policy=policy, dry_run=dry_run, force=force,
                       oracle_mentees=oracle_mentees, oracle_source=oracle.source(oracle_mentees),
@@ -294,13 +304,16 @@ def retrain_command(algorithms, metric, margin, holdout, oracle_mentees, dry_run
             folder = report_dir or settings.reports_dir / f"retrain-{job.id}"
             path = report.write(run, folder, f"Retraining run {job.id}", report_lines(run))
         job.summary = {"outcome": run.outcome, "promoted": run.promoted,
-                       "decision": run.decision, "report": str(path)}
+                       "decision": run.decision, "acceptance": run.acceptance_decision,
+                       "report": str(path)}
     if run.evaluations:
         with pd_display():
             click.echo(run.table().to_string(float_format=lambda v: f"{v:.4f}"))
     for c in run.guards + run.checks:
         click.echo(f"  {'pass' if c.passed else 'FAIL'}  {c.name}: {c.detail}")
     click.echo(run.decision)
+    if run.acceptance_decision:
+        click.echo(run.acceptance_decision)
     if path:
         click.echo(f"report: {path}")
 
