@@ -1,8 +1,10 @@
 """Candidate generation for scoring: each mentee's best eligible mentors by a cheap prefilter.
 
-Eligible mentors (``sql/candidates/eligible.sql``) are active, have free capacity and were
-never requested by the mentee. Each mentee keeps its ``n`` best by the unweighted sum of five
-signals that each run from 0 to 1:
+Eligible mentors (``sql/candidates/eligible.sql``) are active, not paused, have free capacity
+(lowered by a capacity override where one is in force), were never requested by the mentee
+and are not blocked for them by an override (:mod:`matcher.overrides`); a mentor pinned for
+the mentee is always among their candidates when eligible. Each mentee keeps its ``n`` best
+by the unweighted sum of five signals that each run from 0 to 1:
 
 - share of the mentee's domains the mentor covers,
 - share of the mentee's wanted skills the mentor has,
@@ -32,6 +34,8 @@ from matcher.schema import SLOTS_PER_WEEK
 
 #: Shared quarter-hours at which the availability signal is full (8 hours).
 SHARED_SLOTS_CAP = 32
+#: Prefilter value of a mentor an override pins for the mentee (above any real value).
+PINNED = 1e9
 
 
 def _one_hot(lists, vocabulary: dict[str, int]) -> np.ndarray:
@@ -74,13 +78,17 @@ class Prefilter:
         """(mentee ids, mentor ids) of each given active mentee's ``n`` best eligible mentors,
         grouped by mentee in id order, best first within a mentee."""
         rows = self.conn.execute(sql("candidates/mentees.sql"),
-                                 {"mentee_ids": list(map(int, mentee_ids))}).all()
+                                 {"mentee_ids": list(map(int, mentee_ids)),
+                                  "as_of": self.as_of}).all()
         if not rows or not len(self.mentor_ids):
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         value = self._values(rows)
         for row, r in enumerate(rows):
-            requested = [self._column[m] for m in r.requested if m in self._column]
-            value[row, requested] = -np.inf
+            if r.pinned in self._column:  # an admin's manual match is always a candidate
+                value[row, self._column[r.pinned]] = PINNED
+            excluded = [self._column[m] for m in (*r.requested, *r.blocked)
+                        if m in self._column]
+            value[row, excluded] = -np.inf
         top = _top_columns(value, n)
         mentees = np.array([r.id for r in rows], dtype=np.int64)
         row_index = np.repeat(np.arange(len(rows)), (top >= 0).sum(axis=1))

@@ -13,6 +13,7 @@ from matcher.schema import (
     FEEDBACK_ACTIONS,
     INTERACTION_STATUSES,
     MENTOR_RESPONSES,
+    OVERRIDE_KINDS,
 )
 
 LIST_SEPARATOR = ";"
@@ -23,7 +24,9 @@ class Column:
     """One CSV column.
 
     kind: ``text``, ``list`` (``;``-separated), ``int``, ``bool``, ``timestamp`` (ISO 8601
-    with offset), ``timezone`` (IANA name), ``availability`` (weekly blocks) or ``choice``.
+    with offset, not in the future), ``deadline`` (a date, meaning 00:00 UTC, or an ISO 8601
+    timestamp with offset; may lie in the future), ``timezone`` (IANA name),
+    ``availability`` (weekly blocks) or ``choice``.
     """
 
     name: str
@@ -94,3 +97,13 @@ FEEDBACK = FileFormat("feedback", ("mentee_id", "mentor_id", "shown_at"), (
 ))
 
 FORMATS = {f.name: f for f in (MENTORS, MENTEES, INTERACTIONS, FEEDBACK)}
+
+#: ``matcher overrides import``: one admin override per row (not part of the export).
+OVERRIDES = FileFormat("overrides", ("kind", "mentor_id", "mentee_id"), (
+    Column("kind", "choice", required=True, choices=OVERRIDE_KINDS),
+    Column("mentor_id", required=True),
+    Column("mentee_id"),
+    Column("until", "deadline"),
+    Column("capacity", "int", minimum=0, maximum=1000),
+    Column("reason", required=True),
+))

@@ -103,6 +103,16 @@ def _parse_value(raw: str, column: Column, timezones: set[str]):
         if value > datetime.now(UTC) + FUTURE_TOLERANCE:
             raise ValueError(f"'{raw}' is in the future (events must have happened by now)")
         return value
+    if column.kind == "deadline":
+        try:
+            value = datetime.fromisoformat(raw)
+        except ValueError:
+            raise ValueError(f"'{raw}' is neither a date (2026-12-24) nor an ISO 8601 "
+                             "timestamp") from None
+        if value.tzinfo is None and len(raw) > 10:
+            raise ValueError(f"'{raw}' has no UTC offset (write e.g. 2026-12-24T18:00:00+01:00, "
+                             "or a date alone)")
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if column.kind == "timezone":
         if raw not in timezones:
             raise ValueError(f"'{raw}' is not an IANA time zone known to PostgreSQL")

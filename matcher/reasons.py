@@ -30,6 +30,8 @@ HELD_BACK = 2
 HELD_BACK_MIN_SHARE = 0.2
 
 
+#: What a mentor pinned by an admin's override says first.
+PINNED = "matched by the programme (pinned)"
 #: What an explored pick says first.
 EXPLORED = "a wider pick (one of a few good candidates shown at random, to learn what works)"
 
@@ -43,6 +45,7 @@ class Context:
     free_seats: np.ndarray      # the mentor's free seats when scored
     moved: np.ndarray           # bool: picked for its free seats (market step)
     explored: np.ndarray | None = None  # bool: drawn at random (logged exploration)
+    pinned: np.ndarray | None = None    # bool: pinned by an admin's override
 
 
 def _count(v: float) -> str:
@@ -228,6 +231,8 @@ def explain(contributions: np.ndarray, X: np.ndarray, features: list[str],
     moved = context.moved.tolist() if context else [False] * n
     explored = (context.explored.tolist() if context is not None
                 and context.explored is not None else [False] * n)
+    pinned = (context.pinned.tolist() if context is not None
+              and context.pinned is not None else [False] * n)
     texts, reasons = [], []
     for r, (up, down) in enumerate(zip(helped.tolist(), against.tolist(), strict=True)):
         row, weight = rows[r], weights[r]
@@ -248,6 +253,8 @@ def explain(contributions: np.ndarray, X: np.ndarray, features: list[str],
             good.insert(0, f"has free seats ({int(seats[r])} open)")
         if explored[r]:
             good.insert(0, EXPLORED)
+        if pinned[r]:
+            good.insert(0, PINNED)
         texts.append("[" + ", ".join(items) + "]")
         reasons.append("; ".join(good or ["overall fit"])
                        + (f"; despite: {', '.join(bad)}" if bad else ""))

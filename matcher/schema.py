@@ -330,6 +330,45 @@ recommendation_feedback = sa.Table(
     sa.Index("ix_feedback_batch", "batch_id"),
 )
 
+# Revision 0008: admin overrides, with their audit trail (removed ones are kept).
+OVERRIDE_KINDS = ("block", "pause", "pin", "capacity")
+
+overrides = sa.Table(
+    "overrides",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("mentor_id", sa.BigInteger, sa.ForeignKey("mentors.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("mentee_id", sa.BigInteger, sa.ForeignKey("mentees.id", ondelete="CASCADE")),
+    sa.Column("until", sa.DateTime(timezone=True)),
+    sa.Column("capacity", sa.Integer),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
+              server_default=sa.func.now()),
+    sa.Column("removed_by", sa.Text),
+    sa.Column("removed_at", sa.DateTime(timezone=True)),
+    sa.Column("removed_reason", sa.Text),
+    sa.CheckConstraint(_in("kind", OVERRIDE_KINDS), name="ck_overrides_kind"),
+    sa.CheckConstraint("(kind IN ('block', 'pin')) = (mentee_id IS NOT NULL)",
+                       name="ck_overrides_pair"),
+    sa.CheckConstraint("kind <> 'pause' OR until IS NOT NULL", name="ck_overrides_pause_until"),
+    sa.CheckConstraint("(kind = 'capacity') = (capacity IS NOT NULL) "
+                       "AND (capacity IS NULL OR capacity >= 0)", name="ck_overrides_capacity"),
+    sa.CheckConstraint("length(trim(reason)) > 0", name="ck_overrides_reason"),
+    sa.CheckConstraint("(removed_at IS NULL) = (removed_by IS NULL)",
+                       name="ck_overrides_removal"),
+    sa.Index("uq_overrides_in_force", "kind", "mentor_id",
+             sa.func.coalesce(sa.column("mentee_id"), 0), unique=True,
+             postgresql_where=sa.text("removed_at IS NULL")),
+    sa.Index("uq_overrides_one_pin_per_mentee", "mentee_id", unique=True,
+             postgresql_where=sa.text("kind = 'pin' AND removed_at IS NULL")),
+    sa.Index("ix_overrides_mentee", "mentee_id"),
+    comment="Admin overrides (block a pair, pause a mentor, pin a mentor for a mentee, lower a "
+            "mentor's capacity) with who, when and why; removed ones are kept.",
+)
+
 # Ground truth of synthetic worlds (revision 0002); evaluation reads it, nothing else does.
 TRUTH_SCHEMA = "synthetic_truth"
 

@@ -42,7 +42,16 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
-from matcher import evaluation, examination, exploration, lease, market, reasons, registry
+from matcher import (
+    evaluation,
+    examination,
+    exploration,
+    lease,
+    market,
+    overrides,
+    reasons,
+    registry,
+)
 from matcher.candidates import active_mentee_ids
 from matcher.clock import Clock
 from matcher.db import sql
@@ -196,6 +205,7 @@ class ScoredPool:
     free: dict[int, int]     # free seats per eligible mentor
     wants: pd.DataFrame      # per mentee: skills_wanted, domains_wanted
     examine: np.ndarray      # P(rank r is examined), r = 1..k
+    pinned: dict[int, int] = field(default_factory=dict)  # mentee -> mentor (overrides)
 
 
 def score_candidates(engine: Engine, champion, acceptance, mentees: list[int],
@@ -219,13 +229,15 @@ def score_candidates(engine: Engine, champion, acceptance, mentees: list[int],
         if frame.empty:  # every eligible mentor already paired with these mentees
             return frame.assign(score=[], p_accept=[])[["mentee_id", "mentor_id", "score",
                                                         "p_accept"]], 0
-        return _best_candidates(frame, model, acceptance, pool_size, clock), len(frame)
+        return (_best_candidates(frame, model, acceptance, pool_size, clock, pinned),
+                len(frame))
 
     chunks = [mentees[i:i + options.chunk_size] for i in range(0, len(mentees),
                                                                options.chunk_size)]
     started = time.perf_counter()
     with shared_snapshot(engine) as (conn, snapshot), \
             ThreadPoolExecutor(options.workers) as executor:
+        pinned = overrides.pins(conn, as_of)
         sessions = _SnapshotSessions(engine, snapshot)
         try:
             results = list(tqdm(executor.map(lambda c: score_chunk(sessions.get(), c), chunks),
@@ -240,7 +252,7 @@ def score_candidates(engine: Engine, champion, acceptance, mentees: list[int],
         examine = examination.estimate(conn, as_of, options.k)
     clock.seconds["chunks_wall"] = time.perf_counter() - started
     return ScoredPool(pd.concat([best for best, _ in results], ignore_index=True),
-                      sum(n for _, n in results), free, wants, examine)
+                      sum(n for _, n in results), free, wants, examine, pinned)
 
 
 def free_capacity(conn: Connection) -> dict[int, int]:
@@ -249,9 +261,11 @@ def free_capacity(conn: Connection) -> dict[int, int]:
 
 
 def _best_candidates(frame: pd.DataFrame, model, acceptance, size: int,
-                     clock: Clock | None = None) -> pd.DataFrame:
+                     clock: Clock | None = None, pinned: dict[int, int] | None = None
+                     ) -> pd.DataFrame:
     """Each mentee's ``size`` best candidates of ``frame`` (candidate pairs with features) by
-    ``model``'s score, with P(accept) and the model's features."""
+    ``model``'s score, and the mentor ``pinned`` for them by an override wherever ranked,
+    with P(accept) and the model's features."""
     clock = clock or Clock({})
     with clock("predict"):
         X = evaluation.matrix(frame, model.features)
@@ -260,6 +274,9 @@ def _best_candidates(frame: pd.DataFrame, model, acceptance, size: int,
                                                           p_accept=p_accept)
     with clock("top_k"):
         best = _top_per_mentee(scored, size)
+        if pinned:
+            wanted = scored["mentee_id"].map(pinned) == scored["mentor_id"]
+            best = pd.concat([best, scored[wanted & ~scored.index.isin(best.index)]])
         return best.join(pd.DataFrame(X[best.index.to_numpy()], index=best.index,
                                       columns=model.features))
 
@@ -306,7 +323,13 @@ def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
     pool, free, wants = scored.pool, scored.free, scored.wants
     with clock("market" if options.objective == "market" else "top_k"):
         chosen, exposure, load = choose_lists(pool, options, free, scored.examine,
-                                              seed=batch_id)
+                                              seed=batch_id, pinned=scored.pinned)
+    if exposure["pins_not_applied"]:
+        with engine.connect() as conn:
+            exposure["pins_not_applied"] = overrides.obstacles(
+                conn, exposure["pins_not_applied"])
+        for line in exposure["pins_not_applied"]:
+            log.warning("batch %d: %s", batch_id, line)
 
     def explain_and_write(part: pd.DataFrame) -> None:
         """Explain and COPY one share of the rows, on a connection of its own (the batch is
@@ -318,7 +341,8 @@ def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
                 skills_wanted=wanted["skills_wanted"].to_numpy(),
                 domains_wanted=wanted["domains_wanted"].to_numpy(),
                 free_seats=part["mentor_id"].map(free).fillna(0).to_numpy(),
-                moved=part["moved"].to_numpy(bool), explored=part["explored"].to_numpy(bool))
+                moved=part["moved"].to_numpy(bool), explored=part["explored"].to_numpy(bool),
+                pinned=part["pinned"].to_numpy(bool))
             texts, said = reasons.explain(model.contributions(X), X, model.features, context)
             part = part.assign(explanation=texts, reasons=said, batch_id=batch_id)
         with clock("write"), engine.begin() as conn:
@@ -441,11 +465,14 @@ def _acceptance(acceptance, frame: pd.DataFrame) -> np.ndarray:
 
 
 def choose_lists(pool: pd.DataFrame, options: ScoreOptions, free_capacity: dict[int, int],
-                 examine: np.ndarray, seed: int = 0) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+                 examine: np.ndarray, seed: int = 0, pinned: dict[int, int] | None = None
+                 ) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
     """The published rows (ranked; with ``options.explore``, some slots drawn at random by
-    :func:`matcher.exploration.explore` from ``seed``, each row with its ``propensity``),
-    their exposure and market figures, and the load per eligible mentor (free seats, lists,
-    expected requests, congestion price)."""
+    :func:`matcher.exploration.explore` from ``seed``, each row with its ``propensity``;
+    each ``pinned`` mentor at rank 1 of its mentee's list, :func:`overrides.apply_pins`),
+    their exposure and market figures (``pins_not_applied``: the (mentee, mentor) pins whose
+    mentor was no candidate), and the load per eligible mentor (free seats, lists, expected
+    requests, congestion price)."""
     k = options.k
     q = market.request_probability(examine[:k])
     prices = pd.DataFrame({"mentor_id": pd.Series(dtype="int64"), "price": 0.0})
@@ -472,8 +499,10 @@ def choose_lists(pool: pd.DataFrame, options: ScoreOptions, free_capacity: dict[
         figures |= plain
     chosen = exploration.explore(chosen, pool.assign(p_success=pool["score"], moved=False),
                                  options.explore, seed)
+    chosen, missing = overrides.apply_pins(chosen, pool, pinned or {}, k)
     figures |= exposure_figures(chosen, free_capacity) | {
-        "explored": int(chosen["explored"].sum())}
+        "explored": int(chosen["explored"].sum()), "pinned": int(chosen["pinned"].sum()),
+        "pins_not_applied": [[int(e), int(m)] for e, m in missing]}
     load = market.load_per_mentor(chosen, q).merge(prices, how="left", on="mentor_id")
     load = load.merge(pd.DataFrame({"mentor_id": list(free_capacity)}), how="right",
                       on="mentor_id").fillna({"lists": 0, "expected_requests": 0.0,

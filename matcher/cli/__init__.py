@@ -12,7 +12,7 @@ import click
 import psycopg2
 import sqlalchemy.exc
 
-from matcher.cli import data, database, models, nightly  # noqa: F401  (register commands)
+from matcher.cli import admin, data, database, models, nightly  # noqa: F401  (register commands)
 from matcher.cli.group import cli
 from matcher.errors import ConnectionLost, MatcherError
 

@@ -15,6 +15,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "Data in and out": ("seed", "import", "export", "features"),
     "Models": ("train", "evaluate", "models", "retrain"),
     "Nightly loop": ("score", "show", "feedback", "simulate-feedback"),
+    "Programme admin": ("overrides", "report"),
 }
 
 
