@@ -24,7 +24,7 @@ import hmac
 import json
 import logging
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sklearn
 import skops
@@ -56,12 +56,17 @@ class LoadedModel:
     version_id: int
     algorithm: str
     model: Algorithm
+    #: Feature distributions over its training pairs (:mod:`matcher.drift`); empty for
+    #: versions registered before revision 0008.
+    feature_profile: dict = field(default_factory=dict)
 
 
 def register(conn: Connection, model: Algorithm, *, training_window: dict, row_counts: dict,
-             metrics: dict, job_run_id: int | None = None, target: str = "success") -> int:
+             metrics: dict, job_run_id: int | None = None, target: str = "success",
+             feature_profile: dict | None = None) -> int:
     """Store ``model`` as a candidate version predicting ``target`` (``success``: the
-    pairing succeeds; ``acceptance``: the mentor accepts the request) and return its id."""
+    pairing succeeds; ``acceptance``: the mentor accepts the request) with the
+    ``feature_profile`` of its training pairs, and return its id."""
     artifact = model.to_bytes()
     digest = hashlib.sha256(artifact).hexdigest()
     key = get_settings().model_key
@@ -72,6 +77,7 @@ def register(conn: Connection, model: Algorithm, *, training_window: dict, row_c
         "library_versions": json.dumps(library_versions()),
         "artifact_format": model.artifact_format, "artifact": artifact,
         "artifact_sha256": digest, "job_run_id": job_run_id, "target": target,
+        "feature_profile": json.dumps(feature_profile or {}),
         "artifact_signature": key and signature(key, model.name, model.artifact_format, digest,
                                                 model.features),
     }).scalar_one()
@@ -118,7 +124,7 @@ def load(conn: Connection, version_id: int) -> LoadedModel:
         model = cls.from_bytes(artifact, list(row["features"]), row["parameters"])
     except ArtifactRefused as exc:
         raise ArtifactRefused(f"model version {version_id}: {exc}") from None
-    return LoadedModel(version_id, row["algorithm"], model)
+    return LoadedModel(version_id, row["algorithm"], model, row["feature_profile"] or {})
 
 
 def champion_id(conn: Connection, target: str = "success") -> int | None:

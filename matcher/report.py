@@ -1,4 +1,5 @@
-"""A training run's report: ``report.md`` with PNG plots, one folder per run."""
+"""A training run's report: ``report.md`` with PNG plots, and the same as one self-contained
+``report.html`` (plots embedded), one folder per run."""
 
 from __future__ import annotations
 
@@ -12,15 +13,16 @@ import numpy as np  # noqa: E402
 from sklearn.calibration import calibration_curve  # noqa: E402
 from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
 
-from matcher import metrics  # noqa: E402
+from matcher import metrics, pages  # noqa: E402
 from matcher.training import TrainingRun  # noqa: E402
 
 KS = tuple(range(1, 21))
 
 
 def write(run: TrainingRun, folder: Path, title: str, extra: list[str] = ()) -> Path:
-    """Write the report into ``folder`` (created) and return the path of report.md;
-    ``extra`` Markdown lines go right after the summary."""
+    """Write the report into ``folder`` (created) and return the path of report.md (beside
+    it report.html, the same page self-contained); ``extra`` Markdown lines go right after
+    the summary."""
     folder.mkdir(parents=True, exist_ok=True)
     y = run.split.test["label"].to_numpy()
     groups = run.split.test["mentee_id"].to_numpy()
@@ -111,6 +113,8 @@ def write(run: TrainingRun, folder: Path, title: str, extra: list[str] = ()) -> 
     ]
     path = folder / "report.md"
     path.write_text("\n".join(lines))
+    (folder / "report.html").write_text(pages.page(title, pages.from_markdown(
+        "\n".join(lines[1:]), folder)), encoding="utf-8")
     return path
 
 

@@ -41,7 +41,7 @@ import pandas as pd
 from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 
-from matcher import evaluation, examination, feedback, lease, off_policy, registry
+from matcher import drift, evaluation, examination, feedback, lease, off_policy, registry
 from matcher.algorithms import ALGORITHMS
 from matcher.db import sql
 from matcher.errors import ChampionChanged, MatcherError
@@ -167,7 +167,8 @@ def retrain(engine: Engine, *, algorithms: list[str] | None = None,
     if job:
         job.stage = "training the challenger"
     models = {}
-    for name in algorithms or list(ALGORITHMS):
+    # by default only models that give P(success), which the market objective needs
+    for name in algorithms or [a for a, cls in ALGORITHMS.items() if cls.probabilistic]:
         model = ALGORITHMS[name](list(FEATURES))
         run.seconds[f"challenger {name}"] = evaluation.fit(model, train)
         run.evaluations.append(judged(f"challenger {name}", "model", model))
@@ -212,9 +213,10 @@ def retrain(engine: Engine, *, algorithms: list[str] | None = None,
     with engine.begin() as conn:  # register, promote and log the decision: all or nothing
         if job:
             lease.verify(conn, "retrain", job.token)
-        version = registry.register(conn, models[best.name], training_window=window,
-                                    row_counts=counts, metrics=best.metrics,
-                                    job_run_id=job_run_id)
+        version = registry.register(
+            conn, models[best.name], training_window=window, row_counts=counts,
+            metrics=best.metrics, job_run_id=job_run_id,
+            feature_profile=drift.profile(evaluation.matrix(candidates), list(FEATURES)))
         run.registered[best.name] = version
         why_not = "; ".join(f"{c.name}: {c.detail}" for c in failed)
         if dry_run:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
+from matcher import logs
 from matcher.db import is_disconnect, sql
 from matcher.errors import ConnectionLost
 from matcher.lease import Session, first_line
@@ -33,8 +35,23 @@ class JobRun:
     job: str
     session: Session
     summary: dict = field(default_factory=dict)
-    #: What the run is doing now, named in the one-line error if the connection drops.
-    stage: str = "starting"
+    started: float = field(default_factory=time.perf_counter)
+    _stage: str = "starting"
+    _stage_started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def stage(self) -> str:
+        """What the run is doing now, named in the one-line error if the connection drops
+        and on every log line of the run (:mod:`matcher.logs`)."""
+        return self._stage
+
+    @stage.setter
+    def stage(self, stage: str) -> None:
+        now = time.perf_counter()
+        previous, seconds = self._stage, round(now - self._stage_started, 3)
+        self._stage, self._stage_started = stage, now
+        log.info("%s run %d: %s", self.job, self.id, stage,
+                 extra={"previous_stage": previous, "seconds": seconds})
 
     @property
     def token(self) -> int | None:
@@ -69,6 +86,7 @@ def job_run(engine: Engine, job: str, parameters: dict) -> Iterator[JobRun]:
         session.release()
         raise
     run = JobRun(run_id, job, session)
+    token = logs.current_run.set(run)
     log.info("%s run %d started", job, run_id)
     try:
         yield run
@@ -81,13 +99,22 @@ def job_run(engine: Engine, job: str, parameters: dict) -> Iterator[JobRun]:
             _finish(engine, run, "failed", str(lost))
             raise lost from None
         _finish(engine, run, "failed", str(exc)[:2000] or type(exc).__name__)
-        log.info("%s run %d failed", job, run_id)
+        log.info("%s run %d failed", job, run_id, extra=_outcome(run, "failed"))
         raise
     else:
         _finish(engine, run, "succeeded", None)
-        log.info("%s run %d succeeded", job, run_id)
+        log.info("%s run %d succeeded", job, run_id, extra=_outcome(run, "succeeded"))
     finally:
+        logs.current_run.reset(token)
         session.release()
+
+
+def _outcome(run: JobRun, status: str) -> dict:
+    """What the run's last log line carries: status, whole-run seconds and its counts."""
+    summary = run.summary or {}
+    return {"status": status, "seconds": round(time.perf_counter() - run.started, 3),
+            "counts": summary.get("counts", {k: v for k, v in summary.items()
+                                             if isinstance(v, int | float)})}
 
 
 def _finish(engine: Engine, run: JobRun, status: str, error: str | None) -> None:

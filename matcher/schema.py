@@ -158,6 +158,8 @@ model_versions = sa.Table(
     sa.Column("artifact_signature", sa.Text),
     # Revision 0005: what the model predicts, P(success) or P(mentor accepts).
     sa.Column("target", sa.Text, nullable=False, server_default="success"),
+    # Revision 0008: feature distributions over the training pairs (matcher.drift).
+    sa.Column("feature_profile", JSONB, nullable=False, server_default="{}"),
     sa.CheckConstraint(_in("target", MODEL_TARGETS), name="ck_model_versions_target"),
     sa.CheckConstraint(_in("status", MODEL_STATUSES), name="ck_model_versions_status"),
     sa.CheckConstraint("artifact_sha256 ~ '^[0-9a-f]{64}$'", name="ck_model_versions_sha256"),

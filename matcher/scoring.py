@@ -43,6 +43,7 @@ from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
 from matcher import (
+    drift,
     evaluation,
     examination,
     exploration,
@@ -206,6 +207,8 @@ class ScoredPool:
     wants: pd.DataFrame      # per mentee: skills_wanted, domains_wanted
     examine: np.ndarray      # P(rank r is examined), r = 1..k
     pinned: dict[int, int] = field(default_factory=dict)  # mentee -> mentor (overrides)
+    #: Feature -> PSI of tonight's candidates against the champion's training pairs.
+    drift: dict[str, float] = field(default_factory=dict)
 
 
 def score_candidates(engine: Engine, champion, acceptance, mentees: list[int],
@@ -217,6 +220,8 @@ def score_candidates(engine: Engine, champion, acceptance, mentees: list[int],
     run) is checked before each chunk, so a run that lost its lease stops early."""
     model = champion.model
     as_of = datetime.now(UTC)
+    tally = (drift.Tally(champion.feature_profile, model.features)
+             if champion.feature_profile else None)
     pool_size = options.k * (POOL_FACTOR if options.max_exposure else
                              MARKET_POOL_FACTOR if options.objective == "market" else
                              EXPLORE_POOL_FACTOR if options.explore else 1)
@@ -229,7 +234,7 @@ def score_candidates(engine: Engine, champion, acceptance, mentees: list[int],
         if frame.empty:  # every eligible mentor already paired with these mentees
             return frame.assign(score=[], p_accept=[])[["mentee_id", "mentor_id", "score",
                                                         "p_accept"]], 0
-        return (_best_candidates(frame, model, acceptance, pool_size, clock, pinned),
+        return (_best_candidates(frame, model, acceptance, pool_size, clock, pinned, tally),
                 len(frame))
 
     chunks = [mentees[i:i + options.chunk_size] for i in range(0, len(mentees),
@@ -252,7 +257,8 @@ def score_candidates(engine: Engine, champion, acceptance, mentees: list[int],
         examine = examination.estimate(conn, as_of, options.k)
     clock.seconds["chunks_wall"] = time.perf_counter() - started
     return ScoredPool(pd.concat([best for best, _ in results], ignore_index=True),
-                      sum(n for _, n in results), free, wants, examine, pinned)
+                      sum(n for _, n in results), free, wants, examine, pinned,
+                      tally.result() if tally else {})
 
 
 def free_capacity(conn: Connection) -> dict[int, int]:
@@ -261,14 +267,17 @@ def free_capacity(conn: Connection) -> dict[int, int]:
 
 
 def _best_candidates(frame: pd.DataFrame, model, acceptance, size: int,
-                     clock: Clock | None = None, pinned: dict[int, int] | None = None
-                     ) -> pd.DataFrame:
+                     clock: Clock | None = None, pinned: dict[int, int] | None = None,
+                     tally: drift.Tally | None = None) -> pd.DataFrame:
     """Each mentee's ``size`` best candidates of ``frame`` (candidate pairs with features) by
     ``model``'s score, and the mentor ``pinned`` for them by an override wherever ranked,
-    with P(accept) and the model's features."""
+    with P(accept) and the model's features; every candidate's features are counted into
+    ``tally`` (drift)."""
     clock = clock or Clock({})
     with clock("predict"):
         X = evaluation.matrix(frame, model.features)
+        if tally is not None:
+            tally.add(X)
         p_accept = _acceptance(acceptance, frame)
         scored = frame[["mentee_id", "mentor_id"]].assign(score=model.predict(X),
                                                           p_accept=p_accept)
@@ -370,7 +379,8 @@ def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
               "pairs_scored": scored.pairs_scored,
               "mentees_short_of_k": int((per_mentee < options.k).sum()) + without_any,
               "mentees_without_any": without_any,
-              **exposure}
+              **exposure, "drift": scored.drift}
+    _warn(batch_id, counts, options.k)
     job.stage = "publishing"
     with clock("publish"), engine.begin() as conn:
         lease.verify(conn, "score", job.token)
@@ -383,6 +393,25 @@ def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
         conn.execute(sql("scoring/prune.sql"), {"keep": options.keep_batches})
     log.info("batch %d published: %s", batch_id, counts)
     return BatchResult(batch_id, champion.version_id, counts, timings)
+
+
+#: Share of active mentees with fewer than K recommendations above which the run warns.
+SHORT_OF_K_WARNING = 0.05
+
+
+def _warn(batch_id: int, counts: dict, k: int) -> None:
+    """A warning line in the run log for each feature drifting past
+    :data:`matcher.drift.WARN_PSI` and when more than :data:`SHORT_OF_K_WARNING` of the
+    mentees get fewer than ``k``."""
+    for feature, value in sorted(counts["drift"].items(), key=lambda item: -item[1]):
+        if value > drift.WARN_PSI:
+            log.warning("batch %d: feature %s drifted from the champion's training data (PSI "
+                        "%.2f > %.2f); consider retraining", batch_id, feature, value,
+                        drift.WARN_PSI)
+    short = counts["mentees_short_of_k"] / max(counts["mentees"], 1)
+    if short > SHORT_OF_K_WARNING:
+        log.warning("batch %d: %d of %d mentees (%.0f%%) got fewer than %d recommendations",
+                    batch_id, counts["mentees_short_of_k"], counts["mentees"], 100 * short, k)
 
 
 def _refuse_to_shrink(conn: Connection, listed: int, allow_shrink: bool) -> None:

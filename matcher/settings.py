@@ -48,6 +48,9 @@ class Settings:
         ``.matcher`` in the checkout, ``~/.matcher`` for an installed wheel).
     log_level:
         Logging level name (``MATCHER_LOG_LEVEL``, default ``INFO``).
+    log_format:
+        ``text`` or ``json`` (one JSON object per line with the run's id, stage, counts and
+        seconds, for log collectors; ``MATCHER_LOG_FORMAT``, default ``text``).
     keep_batches:
         How many published recommendation batches to keep (``MATCHER_KEEP_BATCHES``, default 7).
     retrain_metric:
@@ -69,6 +72,7 @@ class Settings:
     database_url: str | None
     data_dir: Path
     log_level: str = "INFO"
+    log_format: str = "text"
     keep_batches: int = 7
     retrain_metric: str = "ndcg@10"
     retrain_margin: float = 0.005
@@ -134,7 +138,11 @@ def get_settings() -> Settings:
     if level not in LOG_LEVELS:
         choices = ", ".join(LOG_LEVELS)
         raise ConfigError(f"MATCHER_LOG_LEVEL must be one of {choices}, got '{level}'")
+    log_format = (os.environ.get("MATCHER_LOG_FORMAT") or "text").lower()
+    if log_format not in ("text", "json"):
+        raise ConfigError(f"MATCHER_LOG_FORMAT must be text or json, got '{log_format}'")
     return Settings(
+        log_format=log_format,
         database_url=normalise_database_url(url) if url else None,
         data_dir=Path(os.environ.get("MATCHER_DATA_DIR") or _default_data_dir()).resolve(),
         log_level=level,

@@ -14,8 +14,9 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
-from matcher import evaluation, registry
+from matcher import drift, evaluation, registry
 from matcher.algorithms import ALGORITHMS, PARAMETERS
+from matcher.candidates import active_mentee_ids
 from matcher.errors import ChampionChanged
 from matcher.evaluation import Evaluation
 from matcher.features import FEATURES, FeatureSession
@@ -71,6 +72,9 @@ def train(engine: Engine, algorithms: list[str], *, holdout_share: float = 0.2, 
         pairs = evaluation.TARGETS[target](session)
         oracle = (oracle_source(session, conn, as_of)
                   if oracle_source and target == "success" else None)
+        # what the nightly run scores, for drift checks against tonight's candidates
+        candidates = drift.profile(evaluation.matrix(evaluation.candidate_sample(
+            session, conn, as_of)), list(FEATURES)) if active_mentee_ids(conn) else {}
     if target == "acceptance":  # the market step needs probabilities
         skipped = [a for a in algorithms if not ALGORITHMS[a].probabilistic]
         algorithms = [a for a in algorithms if ALGORITHMS[a].probabilistic]
@@ -113,7 +117,7 @@ def train(engine: Engine, algorithms: list[str], *, holdout_share: float = 0.2, 
                 run.registered[result.name] = registry.register(
                     conn, models[result.name], training_window=window, row_counts=counts,
                     metrics=result.metrics | {"train_seconds": run.seconds[result.name]},
-                    job_run_id=job_run_id, target=target)
+                    job_run_id=job_run_id, target=target, feature_profile=candidates)
         _decide(conn, run, promote, promoted_by)
     return run
 
@@ -125,6 +129,15 @@ def _decide(conn, run: TrainingRun, promote: bool, promoted_by: str) -> None:
     if not candidates:
         run.decision = "no model trained"
         return
+    probabilistic = [e for e in candidates if e.probabilistic]
+    if probabilistic and len(probabilistic) < len(candidates):
+        # the nightly market objective needs P(success): a ranker is compared, not promoted
+        run.notes.append("Only models that give probabilities may be promoted when others "
+                         "were trained too (the market objective of `matcher score` needs "
+                         "P(success)); " + ", ".join(e.name for e in candidates
+                                                    if not e.probabilistic)
+                         + " shown for comparison.")
+        candidates = probabilistic
     champion = next((e for e in run.evaluations if e.kind == "champion"), None)
     key = evaluation.decisive_metric(run.main_metric, [*candidates, *filter(None, [champion])])
     if key is None:

@@ -1,5 +1,5 @@
-"""Admin overrides with an audit trail: block a pair, pause a mentor, pin a mentor for a
-mentee, lower a mentor's capacity.
+"""Admin overrides with an audit trail (block a pair, pause a mentor, pin a mentor for a
+mentee, lower a mentor's capacity), and each model's training feature profile (drift).
 
 One row per override; an override is in force from ``created_at`` until ``until`` (if set)
 or until it is removed (``overrides_in_force(at)`` lists those in force at a moment). Removing keeps the row (who removed it, when and why), so the table
@@ -50,6 +50,8 @@ def upgrade() -> None:
         COMMENT ON TABLE overrides IS
             'Admin overrides (block a pair, pause a mentor, pin a mentor for a mentee, lower a '
             'mentor''s capacity) with who, when and why; removed ones are kept.';
+        -- Each model version's feature distributions over its training pairs (drift checks).
+        ALTER TABLE model_versions ADD COLUMN feature_profile jsonb NOT NULL DEFAULT '{}';
         -- The overrides in force at a moment: the one definition every query uses.
         CREATE FUNCTION overrides_in_force(at timestamptz) RETURNS SETOF overrides
         LANGUAGE sql STABLE AS $$
@@ -63,4 +65,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP FUNCTION overrides_in_force(timestamptz)")
+    op.execute("ALTER TABLE model_versions DROP COLUMN feature_profile")
     op.execute("DROP TABLE overrides")

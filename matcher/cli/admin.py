@@ -129,3 +129,37 @@ def overrides_import(file, by) -> None:
 
     added = overrides.import_file(make_engine(), file, by or overrides.who())
     click.echo(f"imported {file.name}: {added} override(s) added")
+
+
+@cli.group("report")
+def report_group() -> None:
+    """Reports an admin reads: the health of a published batch (HTML)."""
+
+
+@report_group.command("batch")
+@click.argument("batch_id", type=int, required=False)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the page (default: .matcher/reports/batch-<ID>.html).")
+def report_batch(batch_id, out) -> None:
+    """Write one self-contained HTML page on batch BATCH_ID (default: the published one).
+
+    \b
+    Shows: recommendations per mentor against free seats and expected requests; coverage
+    (mentees with fewer than K); the distribution of P(success) and P(accept) against the
+    previous batch; acceptance by rank from feedback; the drift of each feature between
+    the champion's training time and this batch's candidates (population stability
+    index); and warnings where drift (PSI > 0.25) or coverage (over 5% of mentees short of
+    K) crosses its threshold, or a pinned mentor could not be recommended.
+    """
+    from matcher import batch_report
+    from matcher.db import make_engine
+    from matcher.settings import get_settings
+
+    engine = make_engine()
+    data = batch_report.gather(engine, batch_id)
+    path = out or get_settings().reports_dir / f"batch-{data.batch['id']}.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(batch_report.render(data), encoding="utf-8")
+    for line in batch_report.warnings(data):
+        click.echo(f"warning: {line}")
+    click.echo(f"report: {path}")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-import sys
 
 import click
 
+from matcher import logs
 from matcher.settings import LOG_LEVELS, get_settings
 
 #: How ``matcher --help`` presents the commands, in the order a programme meets them.
@@ -66,8 +66,9 @@ def cli(log_level: str | None) -> None:
     (matcher feedback import FILE, or matcher simulate-feedback on a synthetic world),
     and retrain weekly (matcher retrain: promotes only a better model).
     """
-    level = (log_level or get_settings().log_level).upper()
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        datefmt="%H:%M:%S", stream=sys.stderr)
-    for noisy in ("pgserver", "alembic.runtime.plugins"):
+    settings = get_settings()
+    level = (log_level or settings.log_level).upper()
+    logs.configure(level, settings.log_format)
+    # alembic announces its context on every command (the schema check): not news
+    for noisy in ("pgserver", "alembic.runtime.plugins", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

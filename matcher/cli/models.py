@@ -59,7 +59,10 @@ def train_command(algorithms, holdout, cv, oracle_mentees, promote, target, mark
     popularity, content) and the current champion. On synthetic worlds the main metric is
     oracle efficiency (true success of the top 10 vs the best possible top 10), else
     NDCG@10. Every model is registered; the best becomes champion only if it beats the
-    current one. Writes a Markdown report with plots.
+    current one (a ranker, which gives no probability, only when nothing else was trained:
+    the market objective needs P(success)). Writes a report (Markdown and one
+    self-contained HTML page) with plots and, on synthetic worlds, what the champions'
+    lists would form in the simulated market.
 
     \b
     With --target acceptance: learns P(mentor accepts a request) from every request
@@ -238,8 +241,9 @@ def models_decisions() -> None:
 
 @cli.command("retrain")
 @click.option("--algorithms", default=None, callback=_algorithm_list,
-              help="Comma-separated algorithms for the challenger (default: all of them); "
-                   "the best on the main metric is the challenger.")
+              help="Comma-separated algorithms for the challenger (default: all that give "
+                   "probabilities, which the market objective needs); the best on the main "
+                   "metric is the challenger.")
 @click.option("--metric", default=None,
               help="Main metric the challenger must improve (default: MATCHER_RETRAIN_METRIC "
                    "or ndcg@10; e.g. oracle_efficiency on synthetic worlds).")
