@@ -130,8 +130,9 @@ def _drift_plot(psi: dict[str, float]) -> str:
     return pages.png(fig)
 
 
-def render(data: BatchData) -> str:
-    """The page's HTML."""
+def render(data: BatchData, extra: str = "") -> str:
+    """The page's HTML; ``extra`` HTML goes after the summary (the CLI adds the market
+    simulation on synthetic worlds)."""
     batch, counts = data.batch, data.batch["counts"] or {}
     parameters = batch["parameters"] or {}
     k = int(parameters.get("k", 10))
@@ -157,7 +158,7 @@ def render(data: BatchData) -> str:
     ], columns=["", "value"])
     said = warnings(data)
     blocks = ["".join(f'<p class="warning">{pages.escape(w)}</p>' for w in said),
-              "<h2>Summary</h2>", pages.table(summary)]
+              "<h2>Summary</h2>", pages.table(summary), extra]
     blocks += ["<h2>Recommendations per mentor against free seats</h2>",
                _per_mentor_plot(data.mentors) if len(data.mentors) else "<p>no mentors</p>",
                pages.table(data.mentors.head(15))]

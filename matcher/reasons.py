@@ -57,8 +57,8 @@ def _plural(v: float, word: str) -> str:
 
 
 def _overlap(wanted: float, share: float, what: str, verb: str, without: str) -> str:
-    """"has 2 of the 3 skills asked for", "has all 3 ...", "has the skill ...", "lacks the
-    skill asked for", "has none of the skills asked for"."""
+    """"has 2 of the 3 skills asked for", "has all 3 ...", "has both ...", "has the skill
+    ...", "lacks the skill asked for", "has none of the skills asked for"."""
     plural = what + "s"
     if wanted <= 0:
         return f"no {plural} asked for"
@@ -69,6 +69,7 @@ def _overlap(wanted: float, share: float, what: str, verb: str, without: str) ->
             f"{verb} none of the {plural} asked for")
     if shared >= wanted:
         return f"{verb} the {what} asked for" if wanted == 1 else (
+            f"{verb} both {plural} asked for" if wanted == 2 else
             f"{verb} all {wanted} {plural} asked for")
     return f"{verb} {shared} of the {wanted} {plural} asked for"
 

@@ -3,6 +3,8 @@ imports are all or nothing with row-level errors, and removals keep the audit tr
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -92,7 +94,7 @@ def test_removing_an_override_restores_the_mentor_and_keeps_the_audit_trail(trai
     seats = _free_seats(engine, mentor)
     out = invoke("overrides", "add", "capacity", "--mentor", mentor, "--capacity", "1",
                  "--reason", "fewer hours")
-    override = int(out.split()[1])
+    override = int(re.search(r"override (\d+) added", out).group(1))
     invoke("score")
     assert seats >= 2 and _free_seats(engine, mentor) == 1
     invoke("overrides", "remove", str(override), "--reason", "back to normal", "--by", "bob")

@@ -67,11 +67,12 @@ def test_the_batch_report_is_one_page_with_every_plot_and_table(trained, tmp_pat
     assert page.headings[0] == "Batch 2"
     for heading in ("Summary", "Recommendations per mentor against free seats", "Coverage",
                     "Scores against the previous batch", "Acceptance by rank (feedback)",
-                    "Feature drift (PSI)"):
+                    "Feature drift (PSI)", "In the market (synthetic truth)"):
         assert heading in page.headings
     assert len(page.images) == 5 and page.tables >= 5
     assert all(png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 2000
                for png in _pngs(page))
+    assert "of the planner's bound" in (tmp_path / "batch.html").read_text()
     # an older batch by its id
     invoke("report", "batch", "1", "--out", str(tmp_path / "first.html"))
     assert Page((tmp_path / "first.html").read_text()).headings[0] == "Batch 1"

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from matcher.cli.group import cli
+from matcher.errors import MatcherError
 
 KINDS = ("block", "pause", "pin", "capacity")
 
@@ -131,6 +132,25 @@ def overrides_import(file, by) -> None:
     click.echo(f"imported {file.name}: {added} override(s) added")
 
 
+def _market_section(engine, data) -> str:
+    """Synthetic worlds, published batch: the lists in the market simulator (HTML)."""
+    from matcher.synthetic.market import evaluate_published
+    from matcher.synthetic.truth import TruthModel
+
+    published = data.batch["status"] == "published" and data.batch["published_at"]
+    try:
+        TruthModel.from_database(engine)
+    except MatcherError:
+        return ""  # a programme's own data: no truth to simulate with
+    if not published:
+        return ""
+    lines = evaluate_published(engine, runs=10).lines()
+    return ("<h2>In the market (synthetic truth)</h2><p>The seeded people use the published "
+            "lists: rank r examined with probability 1/log2(r+1), at most three requests, a "
+            "mentor with a free seat accepts with the true probability.</p>"
+            + "".join(f"<p>{line}</p>" for line in lines))
+
+
 @cli.group("report")
 def report_group() -> None:
     """Reports an admin reads: the health of a published batch (HTML)."""
@@ -159,7 +179,7 @@ def report_batch(batch_id, out) -> None:
     data = batch_report.gather(engine, batch_id)
     path = out or get_settings().reports_dir / f"batch-{data.batch['id']}.html"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(batch_report.render(data), encoding="utf-8")
+    path.write_text(batch_report.render(data, _market_section(engine, data)), encoding="utf-8")
     for line in batch_report.warnings(data):
         click.echo(f"warning: {line}")
     click.echo(f"report: {path}")
