@@ -39,15 +39,18 @@ class Check:
         return {"name": self.name, "passed": bool(self.passed), "detail": self.detail}
 
 
-def check(conn, since: datetime) -> list[Check]:
+def check(conn, since: datetime, champion_id: int | None = None) -> list[Check]:
     """Sanity checks on the feedback shown since ``since`` against what came before:
-    the action mix, the volume per batch, and no mentor flooded beyond their exposure."""
-    return [_action_mix(conn, since), _volume(conn, since), _concentration(conn, since)]
+    the action mix (against earlier feedback on lists of ``champion_id``, the model that
+    published them), the volume per batch, and no mentor flooded beyond their exposure."""
+    return [_action_mix(conn, since, champion_id), _volume(conn, since),
+            _concentration(conn, since)]
 
 
-def _action_mix(conn, since) -> Check:
+def _action_mix(conn, since, champion_id) -> Check:
     mix = {bool(r.recent): r for r in conn.execute(sql("feedback/action_mix.sql"),
-                                                   {"since": since})}
+                                                   {"since": since,
+                                                    "model_version_id": champion_id})}
     new, old = mix.get(True), mix.get(False)
     if new is None or new.rows < MIN_ROWS:
         return Check("action mix", True, f"{new.rows if new else 0} new rows: too few to judge")
@@ -58,11 +61,12 @@ def _action_mix(conn, since) -> Check:
                                           f"'{top}' (a broken client?)")
     answered_new = new.accepted + new.declined
     if old is None or old.accepted + old.declined < MIN_ROWS or answered_new < MIN_ROWS:
-        return Check("action mix", True, "no earlier feedback to compare with")
+        return Check("action mix", True, "no earlier feedback on this champion's lists to "
+                                         "compare with")
     rate_new = new.accepted / answered_new
     rate_old = old.accepted / (old.accepted + old.declined)
     detail = (f"accepted share of answered rows {rate_new:.2f} new vs {rate_old:.2f} before "
-              f"(allowed change {MAX_ACCEPTED_SHARE_CHANGE})")
+              f"on this champion's lists (allowed change {MAX_ACCEPTED_SHARE_CHANGE})")
     return Check("action mix", abs(rate_new - rate_old) <= MAX_ACCEPTED_SHARE_CHANGE, detail)
 
 

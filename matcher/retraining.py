@@ -126,7 +126,7 @@ def retrain(engine: Engine, *, algorithms: list[str] | None = None,
         candidates = evaluation.candidate_sample(session, conn, as_of, oracle_mentees)
         last_decision = registry.last_decision_time(conn)
         since = max(info["created_at"], last_decision or info["created_at"])
-        checks = feedback.check(conn, since=since)
+        checks = feedback.check(conn, since=since, champion_id=champion.version_id)
         trained_before = info["training_window"].get("trained_before")
         not_before = pd.Timestamp(trained_before) if trained_before else None
         split = evaluation.time_split(pairs, policy.holdout_share, not_before,

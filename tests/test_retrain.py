@@ -293,3 +293,22 @@ def test_the_off_policy_rule_decides_only_where_the_logs_can_tell(
     check = off_policy_guard(_comparison(challenger, low, high, support), 0.05, 0.5)
     assert check.passed is passed and says in check.detail
     assert off_policy_guard(None, 0.05, 0.5).passed
+
+
+def test_a_weak_champions_poorly_answered_lists_do_not_block_its_replacement(
+        db_url, engine, tmp_path, shuffled_algorithm):
+    seed("--scale", "tiny", "--seed", "29")  # the seeded history: about half accepted
+    _register_weak_champion(engine)
+    invoke("score")
+    published = _published_rows(engine)
+    path = tmp_path / "answers.csv"
+    now = datetime.now(UTC)
+    _feedback_csv(path, published, "declined", now)
+    text = path.read_text().splitlines()
+    accepted = {i for i in range(1, len(text)) if i % 10 == 0}  # a tenth accepted
+    path.write_text("\n".join(line.replace(",declined,", ",accepted,") if i in accepted
+                              else line for i, line in enumerate(text)) + "\n")
+    invoke("feedback", "import", str(path))
+    run = retrain(engine, algorithms=["logistic"], oracle_mentees=100)
+    mix = next(c for c in run.checks if c.name == "action mix")
+    assert mix.passed and "no earlier feedback on this champion's lists" in mix.detail
