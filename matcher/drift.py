@@ -69,6 +69,12 @@ class Tally:
                 self.counts[name][:-1] += counts
                 self.counts[name][-1] += missing.sum()
 
+    def merge(self, counts: dict[str, np.ndarray]) -> None:
+        """Add another tally's counts (of the same profile), e.g. a Dask worker's."""
+        with self.lock:
+            for name, values in counts.items():
+                self.counts[name] += values
+
     def result(self) -> dict[str, float]:
         """Feature -> PSI of what was counted against the training profile."""
         out = {}

@@ -43,6 +43,7 @@ from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
 from matcher import (
+    chunks,
     drift,
     evaluation,
     examination,
@@ -57,7 +58,7 @@ from matcher.candidates import active_mentee_ids
 from matcher.clock import Clock
 from matcher.db import sql
 from matcher.errors import NothingToScore, ShrinkRefused
-from matcher.features import MAX_CANDIDATES, PRIOR_WEIGHT, RATE_PRIOR, FeatureSession
+from matcher.features import MAX_CANDIDATES, FeatureSession
 from matcher.pgcopy import copy_frame
 from matcher.runlog import JobRun, job_run
 
@@ -93,12 +94,15 @@ class ScoreOptions:
     #: Share of each list's slots from rank 4 on drawn at random from good candidates, with
     #: the probability logged (:mod:`matcher.exploration`); never on the first night.
     explore: float = 0.0
+    #: Score the chunks on this Dask scheduler (``tcp://host:8786``) or a local cluster of N
+    #: worker processes (``local:N``) instead of threads (:mod:`matcher.cluster`).
+    dask: str | None = None
 
     def parameters(self) -> dict:
         """What the run log and the batch record about this run."""
         return {"k": self.k, "max_exposure": self.max_exposure, "objective": self.objective,
                 "max_candidates": self.max_candidates, "allow_shrink": self.allow_shrink,
-                "explore": self.explore}
+                "explore": self.explore, "dask": self.dask}
 
 
 @dataclass
@@ -226,31 +230,37 @@ def score_candidates(engine: Engine, champion, acceptance, mentees: list[int],
                              MARKET_POOL_FACTOR if options.objective == "market" else
                              EXPLORE_POOL_FACTOR if options.explore else 1)
 
+    accept_model = acceptance.model if acceptance is not None else None
+
     def score_chunk(session: FeatureSession, chunk: list[int]) -> tuple[pd.DataFrame, int]:
         if job is not None:
             job.check()  # a run that lost its session stops here, early
-        with clock("candidates_and_features"):
-            frame = session.candidate_frame(chunk, as_of, max_candidates=options.max_candidates)
-        if frame.empty:  # every eligible mentor already paired with these mentees
-            return frame.assign(score=[], p_accept=[])[["mentee_id", "mentor_id", "score",
-                                                        "p_accept"]], 0
-        return (_best_candidates(frame, model, acceptance, pool_size, clock, pinned, tally),
-                len(frame))
+        return chunks.score_chunk(session, chunk, spec, model, accept_model, clock, tally)
 
-    chunks = [mentees[i:i + options.chunk_size] for i in range(0, len(mentees),
-                                                               options.chunk_size)]
+    parts = [mentees[i:i + options.chunk_size] for i in range(0, len(mentees),
+                                                              options.chunk_size)]
     started = time.perf_counter()
-    with shared_snapshot(engine) as (conn, snapshot), \
-            ThreadPoolExecutor(options.workers) as executor:
+    with shared_snapshot(engine) as (conn, snapshot):
         pinned = overrides.pins(conn, as_of)
-        sessions = _SnapshotSessions(engine, snapshot)
-        try:
-            results = list(tqdm(executor.map(lambda c: score_chunk(sessions.get(), c), chunks),
-                                total=len(chunks), desc="scoring", unit="chunk",
-                                disable=not progress))
-        finally:
-            executor.shutdown()
-            sessions.close()
+        spec = chunks.ChunkSpec(as_of, pool_size, options.max_candidates, pinned)
+        if options.dask:
+            from matcher import cluster
+
+            with cluster.client(options.dask) as connection:
+                results = cluster.score_on_cluster(
+                    connection, engine.url.render_as_string(hide_password=False), snapshot,
+                    champion.version_id, acceptance.version_id if acceptance else None, parts,
+                    spec, job.check if job is not None else (lambda: None), tally, clock)
+        else:
+            with ThreadPoolExecutor(options.workers) as executor:
+                sessions = _SnapshotSessions(engine, snapshot)
+                try:
+                    results = list(tqdm(executor.map(
+                        lambda c: score_chunk(sessions.get(), c), parts), total=len(parts),
+                        desc="scoring", unit="chunk", disable=not progress))
+                finally:
+                    executor.shutdown()
+                    sessions.close()
         free = free_capacity(conn)
         wants = pd.read_sql(sql("scoring/mentee_wants.sql"), conn).set_index("mentee_id")
         # how people read lists: from feedback, on the same snapshot
@@ -264,30 +274,6 @@ def score_candidates(engine: Engine, champion, acceptance, mentees: list[int],
 def free_capacity(conn: Connection) -> dict[int, int]:
     """Free seats of every eligible mentor (active, fewer active pairings than capacity)."""
     return dict(conn.execute(sql("scoring/free_capacity.sql")).all())
-
-
-def _best_candidates(frame: pd.DataFrame, model, acceptance, size: int,
-                     clock: Clock | None = None, pinned: dict[int, int] | None = None,
-                     tally: drift.Tally | None = None) -> pd.DataFrame:
-    """Each mentee's ``size`` best candidates of ``frame`` (candidate pairs with features) by
-    ``model``'s score, and the mentor ``pinned`` for them by an override wherever ranked,
-    with P(accept) and the model's features; every candidate's features are counted into
-    ``tally`` (drift)."""
-    clock = clock or Clock({})
-    with clock("predict"):
-        X = evaluation.matrix(frame, model.features)
-        if tally is not None:
-            tally.add(X)
-        p_accept = _acceptance(acceptance, frame)
-        scored = frame[["mentee_id", "mentor_id"]].assign(score=model.predict(X),
-                                                          p_accept=p_accept)
-    with clock("top_k"):
-        best = _top_per_mentee(scored, size)
-        if pinned:
-            wanted = scored["mentee_id"].map(pinned) == scored["mentor_id"]
-            best = pd.concat([best, scored[wanted & ~scored.index.isin(best.index)]])
-        return best.join(pd.DataFrame(X[best.index.to_numpy()], index=best.index,
-                                      columns=model.features))
 
 
 def replay(session: FeatureSession, mentees: list[int], as_of: datetime, models: dict,
@@ -308,7 +294,7 @@ def replay(session: FeatureSession, mentees: list[int], as_of: datetime, models:
         yardstick = frame[["mentee_id", "mentor_id"]].assign(reference=models[reference].predict(
             evaluation.matrix(frame, models[reference].features)))
         for name, model in models.items():
-            best = _best_candidates(frame, model, acceptance, size)
+            best = chunks.best_candidates(frame, model, acceptance and acceptance.model, size)
             pools[name].append(best.merge(yardstick, on=["mentee_id", "mentor_id"],
                                           how="left"))
     out = {}
@@ -471,28 +457,6 @@ class _SnapshotSessions:
                 conn.invalidate()
 
 
-def _top_per_mentee(frame: pd.DataFrame, n: int) -> pd.DataFrame:
-    """Each mentee's ``n`` best rows: score descending, ties by mentor id (deterministic)."""
-    ordered = frame.sort_values(["mentee_id", "score", "mentor_id"],
-                                ascending=[True, False, True], kind="stable")
-    return ordered[ordered.groupby("mentee_id").cumcount() < n]
-
-
-def _acceptance(acceptance, frame: pd.DataFrame) -> np.ndarray:
-    """P(mentor accepts) of each candidate pair: the acceptance champion's prediction, or,
-    without one, the mentor's acceptance rate so far shrunk towards the programme's
-    (:data:`matcher.features.PRIOR_WEIGHT` requests' weight)."""
-    if acceptance is not None:
-        return acceptance.model.predict(evaluation.matrix(frame, acceptance.model.features))
-    rate = frame["mentor_acceptance_rate"].to_numpy(float)
-    requests = frame["mentor_requests"].to_numpy(float)
-    known = ~np.isnan(rate)
-    overall = float(np.average(rate[known], weights=requests[known])) if (
-        known.any() and requests[known].sum()) else RATE_PRIOR
-    return np.where(known, (rate * requests + PRIOR_WEIGHT * overall)
-                    / (requests + PRIOR_WEIGHT), overall)
-
-
 def choose_lists(pool: pd.DataFrame, options: ScoreOptions, free_capacity: dict[int, int],
                  examine: np.ndarray, seed: int = 0, pinned: dict[int, int] | None = None
                  ) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
@@ -516,7 +480,7 @@ def choose_lists(pool: pd.DataFrame, options: ScoreOptions, free_capacity: dict[
         # the ranking key: what the pair adds to the expected successful mentorships
         chosen["score"] = chosen.pop("adjusted")
         # picked for the mentor's free seats: not among the mentee's best K by P(success)
-        best = _top_per_mentee(pool, k)
+        best = chunks.top_per_mentee(pool, k)
         chosen["moved"] = ~pd.MultiIndex.from_frame(chosen[["mentee_id", "mentor_id"]]).isin(
             pd.MultiIndex.from_frame(best[["mentee_id", "mentor_id"]]))
         figures |= {"estimated_successes": round(result.estimated_successes, 1),
@@ -555,7 +519,7 @@ def choose(pool: pd.DataFrame, k: int, free_capacity: dict[int, int],
     mean score vs plain top-K, Gini of mentor appearances, share of eligible mentors
     recommended, most lists of one mentor.
     """
-    plain = _top_per_mentee(pool, k)
+    plain = chunks.top_per_mentee(pool, k)
     if max_exposure is None:
         chosen = plain
     else:

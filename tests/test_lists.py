@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from matcher import metrics
-from matcher.scoring import _top_per_mentee, choose, exposure_figures
+from matcher.chunks import top_per_mentee
+from matcher.scoring import choose, exposure_figures
 
 # Three mentees (1, 2, 3), four mentors (10, 20, 30, 40); scored candidate pairs.
 POOL = pd.DataFrame([
@@ -24,7 +25,7 @@ def _lists(chosen: pd.DataFrame) -> dict[int, list[int]]:
 
 
 def test_top_k_keeps_each_mentees_best_and_breaks_ties_by_the_lower_mentor_id():
-    best = _top_per_mentee(POOL, 2)
+    best = top_per_mentee(POOL, 2)
     assert {m: list(g["mentor_id"]) for m, g in best.groupby("mentee_id")} == {
         1: [10, 20], 2: [10, 20], 3: [10, 40]}
 

@@ -33,11 +33,17 @@ from matcher.settings import get_settings
                    "next-best candidates, with the probability logged on the row (so that "
                    "retraining can estimate how other lists would fare). Default: "
                    "MATCHER_EXPLORE or 0.1; never on the first night; 0 turns it off.")
+@click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
+              help="Score the chunks (candidates, features, predictions) as tasks on a Dask "
+                   "cluster: a scheduler address such as tcp://host:8786, or local:N to start "
+                   "N local worker processes for this run. Workers read the run's snapshot "
+                   "from the same PostgreSQL server; the market step and the publish stay "
+                   "here. Needs: pip install 'matcher[dask]'.")
 @click.option("--allow-shrink", is_flag=True,
               help="Publish even if the new batch lists fewer than half the mentees of the "
                    "published one (refused otherwise, as a guard against emptied or "
                    "truncated data).")
-def score_command(k, max_exposure, chunk_size, workers, objective, explore,
+def score_command(k, max_exposure, chunk_size, workers, objective, explore, dask_address,
                   allow_shrink) -> None:
     """Nightly job: publish K recommended mentors for every active mentee.
 
@@ -68,7 +74,8 @@ def score_command(k, max_exposure, chunk_size, workers, objective, explore,
     options = ScoreOptions(k=k, max_exposure=max_exposure, chunk_size=chunk_size, workers=workers,
                            keep_batches=settings.keep_batches, allow_shrink=allow_shrink,
                            objective=objective,
-                           explore=settings.explore if explore is None else explore)
+                           explore=settings.explore if explore is None else explore,
+                           dask=dask_address)
     result = score(make_engine(), options, progress=sys.stderr.isatty())
     c = result.counts
     click.echo(f"published batch {result.batch_id} (model v{result.model_version_id}): "
