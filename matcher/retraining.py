@@ -318,9 +318,10 @@ def off_policy_guard(comparison: off_policy.Comparison | None, margin: float,
     list may not fall below ``-margin`` x the champion's estimate. The rule decides only
     where the logs can tell: with logged feedback, where they showed at least
     ``min_support`` of the challenger's items (lists never explored can only be guessed by
-    the reward model), and where the interval is narrow enough to resolve the margin
-    (half-width at most the margin). Outside that it passes and says why, unless even the
-    interval's upper end is below the allowed loss (clearly worse)."""
+    the reward model, whose error the interval does not hold), and where the interval is
+    narrow enough to resolve the margin (half-width at most the margin) unless even its
+    upper end is below the allowed loss (clearly worse). Outside that it passes and says
+    why."""
     name = "off-policy estimate"
     if comparison is None:
         return Check(name, True, "no feedback with logged propensities yet (lists are "
@@ -334,12 +335,12 @@ def off_policy_guard(comparison: off_policy.Comparison | None, margin: float,
               f"(its lower bound may not fall below {allowed:+.3f}); {challenger.lists:,} "
               f"lists of batch(es) {', '.join(map(str, comparison.batches))}, support "
               f"{challenger.support:.0%}")
-    if high < allowed:
-        return Check(name, False, f"clearly worse: {detail}")
     if challenger.support < min_support:
         return Check(name, True, f"not decided: the logs showed only "
                                  f"{challenger.support:.0%} of the challenger's items (needs "
                                  f"{min_support:.0%}); {detail}")
+    if high < allowed:
+        return Check(name, False, f"clearly worse: {detail}")
     if low < allowed and (high - low) / 2 > -allowed:
         return Check(name, True, f"not decided: too little logged feedback to resolve a "
                                  f"{margin:.0%} difference; {detail}")

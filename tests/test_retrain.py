@@ -284,9 +284,11 @@ def _comparison(challenger_dr: float, low: float, high: float, support: float):
 @pytest.mark.parametrize(("challenger", "low", "high", "support", "passed", "says"), [
     (1.02, -0.01, 0.05, 0.8, True, "accepted per list"),     # no worse: promoted
     (0.96, -0.07, -0.01, 0.8, False, "accepted per list"),   # may be 7% worse: kept out
-    (0.80, -0.30, -0.10, 0.1, False, "clearly worse"),       # worse even at best
+    (0.80, -0.30, -0.10, 0.6, False, "clearly worse"),       # worse even at best
+    (0.80, -0.30, -0.10, 0.2, True, "not decided: the logs showed only 20%"),
     (0.98, -0.09, 0.05, 0.3, True, "not decided: the logs showed only 30%"),
     (0.99, -0.20, 0.18, 0.8, True, "not decided: too little logged feedback"),
+    (0.80, -0.60, -0.10, 0.8, False, "clearly worse"),       # noisy, yet worse at best
 ])
 def test_the_off_policy_rule_decides_only_where_the_logs_can_tell(
         challenger, low, high, support, passed, says):
