@@ -49,7 +49,7 @@ FEATURES: tuple[str, ...] = (
 
 #: Mentor rates (success, acceptance of recommendations) shrink towards the programme's own
 #: rate as of each pair's time, estimated from the data, with this many pairings' weight
-#: (``sql/features/history.sql``, ``sql/candidates/eligible.sql``) ...
+#: (``sql/features/history_*.sql``, ``sql/candidates/eligible.sql``) ...
 PRIOR_WEIGHT = 5
 #: ... or towards this rate while the programme has no ended pairing (answer) yet.
 RATE_PRIOR = 0.3
@@ -70,18 +70,29 @@ class FeatureSession:
         conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
         conn.execute(sql("features/bitmaps.sql"))
         self._prefilter: Prefilter | None = None
+        #: The as_of whose mentor side is built for every eligible mentor (candidates).
+        self._mentors_as_of: datetime | None = None
 
-    def _build(self, fill: str | None = None) -> pd.DataFrame:
-        """Features of the pairs ``fill`` inserts (or of those already in feature_pairs)."""
-        if fill is not None:
-            self.conn.execute(sql("features/reset.sql"))
-            self.conn.execute(sql(fill))
-        self.conn.execute(sql("features/history.sql"), PRIOR_PARAMETERS)
+    def _history(self, mentors: bool) -> None:
+        """Point-in-time history of the pairs in feature_pairs: the programme-wide rates and
+        the mentor side (when ``mentors``; else the one already built is reused), then the
+        mentee side."""
+        if mentors:
+            self.conn.execute(sql("features/history_global.sql"), PRIOR_PARAMETERS)
+            self.conn.execute(sql("features/history_mentors.sql"), PRIOR_PARAMETERS)
+        self.conn.execute(sql("features/history_mentees.sql"), PRIOR_PARAMETERS)
+
+    def _select(self) -> pd.DataFrame:
         return pgcopy.copy_out(self.conn, sql_text("features/select.sql").rstrip().rstrip(";"),
-                                 ["pair_id", "mentee_id", "mentor_id"], list(FEATURES))
+                               ["pair_id", "mentee_id", "mentor_id"], list(FEATURES))
 
     def _labelled(self, fill: str, labels: str) -> pd.DataFrame:
-        features = self._build(fill)
+        self.conn.execute(sql("features/reset.sql"))
+        self._mentors_as_of = None
+        self.conn.execute(sql(fill))
+        self.conn.execute(sql("features/pair_mentors.sql"))
+        self._history(mentors=True)
+        features = self._select()
         meta = pd.read_sql(sql(labels), self.conn)
         return meta.merge(features, on="pair_id", how="inner", validate="one_to_one")
 
@@ -96,16 +107,27 @@ class FeatureSession:
     def candidate_frame(self, mentee_ids: list[int], as_of: datetime, *,
                         max_candidates: int = MAX_CANDIDATES) -> pd.DataFrame:
         """Candidate pairs for ``mentee_ids`` (internal ids) with their features, in no
-        particular order (see :mod:`matcher.candidates` for the rules). Eligible mentors are
-        loaded once per ``as_of`` in this session."""
+        particular order (see :mod:`matcher.candidates` for the rules). Eligible mentors, and
+        every one's point-in-time history, are built once per ``as_of`` in this session:
+        the chunks of one night share them."""
         if self._prefilter is None or self._prefilter.as_of != as_of:
             self._prefilter = Prefilter(self.conn, as_of, PRIOR_PARAMETERS)
         mentees, mentors = self._prefilter.pairs(mentee_ids, max_candidates)
-        self.conn.execute(sql("features/reset.sql"))
+        stamp = pgcopy.timestamp_value(as_of)
+        fresh = self._mentors_as_of != as_of
+        if fresh:
+            self.conn.execute(sql("features/reset.sql"))
+            eligible = self._prefilter.mentor_ids
+            pgcopy.copy_in(self.conn, "feature_mentors", {
+                "mentor_id": eligible, "as_of": np.full(len(eligible), stamp)})
+            self._mentors_as_of = as_of
+        else:
+            self.conn.execute(sql("features/reset_pairs.sql"))
         pgcopy.copy_in(self.conn, "feature_pairs", {
             "pair_id": np.arange(len(mentees)), "mentee_id": mentees, "mentor_id": mentors,
-            "as_of": np.full(len(mentees), pgcopy.timestamp_value(as_of))})
-        frame = self._build()
+            "as_of": np.full(len(mentees), stamp)})
+        self._history(mentors=fresh)
+        frame = self._select()
         frame.insert(3, "as_of", pd.Timestamp(as_of))
         return frame
 

@@ -164,3 +164,30 @@ def test_a_recommendations_own_answer_never_appears_in_its_features(db_url, engi
         assert before.loc[pair_id, "action"] != after.loc[pair_id, "action"]
         with engine.begin() as conn:
             conn.execute(sa.text(flip), {"id": int(pair_id)})
+
+
+def test_candidate_chunks_of_one_session_match_the_reference_and_separate_builds(
+        db_url, engine):
+    seed("--mentors", "25", "--mentees", "120", "--seed", "8")
+    with engine.begin() as conn:
+        mentees = sorted(conn.execute(sa.text(
+            "SELECT id FROM mentees WHERE active")).scalars())
+        session = FeatureSession(conn)  # the mentor side is built once, for every chunk
+        chunks = [session.candidate_frame(mentees[lo:lo + 40], AS_OF)
+                  for lo in range(0, len(mentees), 40)]
+        training = session.training_frame()  # another build in between starts afresh
+        again = session.candidate_frame(mentees[:40], AS_OF)
+    key = ["mentee_id", "mentor_id"]
+    together = pd.concat(chunks, ignore_index=True)
+    assert len(chunks) >= 3 and len(training) > 50
+    _assert_matches_reference(engine, together.sort_values(key).sample(80, random_state=2))
+    for chunk in chunks[:2]:
+        with engine.begin() as conn:
+            alone = FeatureSession(conn).candidate_frame(
+                sorted(chunk["mentee_id"].unique()), AS_OF)
+        pd.testing.assert_frame_equal(
+            chunk.drop(columns="pair_id").sort_values(key).reset_index(drop=True),
+            alone.drop(columns="pair_id").sort_values(key).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        chunks[0].drop(columns="pair_id").sort_values(key).reset_index(drop=True),
+        again.drop(columns="pair_id").sort_values(key).reset_index(drop=True))

@@ -44,9 +44,16 @@ SELECT name,
 FROM pg_timezone_names;
 ALTER TABLE zone_offsets ADD PRIMARY KEY (name);
 
+-- The pairs of one build (no index: they are only ever joined whole) and the (mentor, as_of)
+-- keys whose history it needs (all eligible mentors once per as_of for candidates).
 CREATE TEMP TABLE feature_pairs (
-    pair_id   bigint PRIMARY KEY,
+    pair_id   bigint NOT NULL,
     mentee_id bigint NOT NULL,
     mentor_id bigint NOT NULL,
     as_of     timestamptz NOT NULL
+) ON COMMIT DROP;
+CREATE TEMP TABLE feature_mentors (
+    mentor_id bigint NOT NULL,
+    as_of     timestamptz NOT NULL,
+    PRIMARY KEY (mentor_id, as_of)
 ) ON COMMIT DROP;

@@ -1,0 +1,27 @@
+-- Point-in-time history, part 3 of 3: each (mentee, as_of) of feature_pairs and what
+-- select.sql needs of the mentee side (history_global.sql explains the rules).
+CREATE TEMP TABLE mentee_history ON COMMIT DROP AS
+SELECT k.mentee_id, k.as_of,
+       count(i.id) AS requests,
+       count(i.id) FILTER (WHERE i.status = 'declined'
+                           AND coalesce(i.ended_at, i.requested_at) < k.as_of) AS declines
+FROM (SELECT DISTINCT mentee_id, as_of FROM feature_pairs) k
+LEFT JOIN interactions i ON i.mentee_id = k.mentee_id AND i.requested_at < k.as_of
+GROUP BY k.mentee_id, k.as_of;
+ALTER TABLE mentee_history ADD PRIMARY KEY (mentee_id, as_of);
+
+CREATE TEMP TABLE mentee_side ON COMMIT DROP AS
+SELECT eh.mentee_id, eh.as_of, e.industry, e.languages, e.preferred_style,
+       e.availability_utc, eb.domains, eb.skills, z.minutes AS zone_minutes,
+       greatest(bit_count(eb.domains), 1)::float8 AS n_domains,
+       greatest(bit_count(eb.skills), 1)::float8 AS n_skills,
+       CASE e.experience_level WHEN 'student' THEN 0 WHEN 'junior' THEN 2
+                               WHEN 'mid' THEN 5 WHEN 'senior' THEN 9 END AS seniority,
+       eh.requests AS mentee_requests,
+       eh.declines AS mentee_declines
+FROM mentee_history eh
+JOIN mentees e ON e.id = eh.mentee_id
+JOIN mentee_bits eb ON eb.id = eh.mentee_id
+JOIN zone_offsets z ON z.name = e.timezone;
+ALTER TABLE mentee_side ADD PRIMARY KEY (mentee_id, as_of);
+ANALYZE feature_pairs, mentee_side;
