@@ -4,9 +4,12 @@ Seeds a world in a scratch database, trains an XGBoost champion, then runs one
 ``matcher score`` batch (k = 10) and prints each stage's seconds from the batch's timings,
 the pairs scored per second, peak resident memory of this process, and the raw
 ``xgboost`` predict rate on a same-shaped random matrix (300 trees of depth 6) measured in
-the same run, as the physical limit.
+the same run, as the physical limit. With ``--dask local:N`` the chunks run on a local
+Dask cluster of N worker processes (``matcher score --dask``), and the line "per worker"
+gives the pairs scored per second of chunk wall time per worker.
 
     .venv/bin/python -m benchmarks.scoring_benchmark --scale medium
+    .venv/bin/python -m benchmarks.scoring_benchmark --scale medium --dask local:2
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ def main() -> None:
     parser.add_argument("--objective", choices=["market", "relevance"],
                         default=ScoreOptions.objective,
                         help="market-aware lists (default) or plain per-mentee top-K")
+    parser.add_argument("--dask", default=None, metavar="ADDRESS",
+                        help="score the chunks on a Dask cluster (e.g. local:2)")
     args, n_mentors, n_mentees = parse(parser)
     with scratch_database() as url:
         engine = sa.create_engine(url)
@@ -53,7 +58,7 @@ def main() -> None:
         train(engine, ["xgboost"], oracle_source=oracle.source(50))
         start = time.perf_counter()
         result = score(engine, ScoreOptions(k=10, workers=args.workers,
-                                            objective=args.objective))
+                                            objective=args.objective, dask=args.dask))
         wall = time.perf_counter() - start
         engine.dispose()
     pairs = result.counts["pairs_scored"]
@@ -72,6 +77,12 @@ def main() -> None:
         print(f"  {stage:<26}{seconds:>7.1f} s  {seconds / wall:>5.0%} of wall")
     print(f"raw xgboost predict on a same-shaped matrix: {raw:,.0f} rows/s; "
           f"end to end / raw = {pairs / wall / raw:.2f}")
+    workers = int(args.dask.split(":")[1]) if args.dask and args.dask.startswith(
+        "local:") else args.workers
+    chunk_wall = result.timings.get("chunks_wall", wall)
+    print(f"per worker: {pairs / chunk_wall / workers:,.0f} pairs scored/s of chunk wall time "
+          f"({workers} {'Dask worker processes' if args.dask else 'threads'}, chunks wall "
+          f"{chunk_wall:.1f} s)")
     print("exposure: " + ", ".join(f"{k} {result.counts[k]}" for k in (
         "mentors_recommended_share", "mentor_appearances_gini", "max_lists_per_mentor")))
 
