@@ -59,11 +59,23 @@ def upgrade() -> None:
             WHERE created_at <= at AND (removed_at IS NULL OR removed_at > at)
               AND (until IS NULL OR until > at)
         $$;
+        -- What the overrides in force at a moment do to each mentor they touch: paused, and
+        -- the lowered capacity (the lowest, should several be in force).
+        CREATE FUNCTION mentor_limits(at timestamptz)
+        RETURNS TABLE (mentor_id bigint, paused boolean, capacity integer)
+        LANGUAGE sql STABLE AS $$
+            SELECT mentor_id, bool_or(kind = 'pause'),
+                   min(capacity) FILTER (WHERE kind = 'capacity')
+            FROM overrides_in_force(at)
+            WHERE kind IN ('pause', 'capacity')
+            GROUP BY mentor_id
+        $$;
         """
     )
 
 
 def downgrade() -> None:
+    op.execute("DROP FUNCTION mentor_limits(timestamptz)")
     op.execute("DROP FUNCTION overrides_in_force(timestamptz)")
     op.execute("ALTER TABLE model_versions DROP COLUMN feature_profile")
     op.execute("DROP TABLE overrides")

@@ -7,19 +7,13 @@ WITH global AS (
     SELECT coalesce(avg((status = 'completed')::int), CAST(:rate_prior AS float8)) AS rate
     FROM interactions
     WHERE status IN ('completed', 'abandoned') AND ended_at < CAST(:as_of AS timestamptz)
-), held AS (
-    SELECT mentor_id, bool_or(kind = 'pause') AS paused,
-           min(capacity) FILTER (WHERE kind = 'capacity') AS capacity
-    FROM overrides_in_force(CAST(:as_of AS timestamptz))
-    WHERE kind IN ('pause', 'capacity')
-    GROUP BY mentor_id
 )
 SELECT m.id, m.domains, m.skills, m.languages, m.availability_utc::text AS availability,
        (h.completed + :prior_weight * global.rate) / (h.completed + h.abandoned + :prior_weight)
            AS prior
 FROM mentors m
 CROSS JOIN global
-LEFT JOIN held ON held.mentor_id = m.id
+LEFT JOIN mentor_limits(CAST(:as_of AS timestamptz)) held ON held.mentor_id = m.id
 CROSS JOIN LATERAL (
     SELECT count(*) FILTER (WHERE i.status = 'active') AS active,
            count(*) FILTER (WHERE i.status = 'completed'

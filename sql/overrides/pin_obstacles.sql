@@ -17,14 +17,11 @@ SELECT p.mentee_id, p.mentor_id,
                 THEN 'the mentee already asked this mentor' END,
            CASE WHEN (SELECT count(*) FROM interactions i
                       WHERE i.mentor_id = p.mentor_id AND i.status = 'active')
-                     >= least(mo.capacity, coalesce((SELECT min(o.capacity)
-                                                     FROM overrides_in_force(now()) o
-                                                     WHERE o.kind = 'capacity'
-                                                       AND o.mentor_id = p.mentor_id),
-                                                    mo.capacity))
+                     >= least(mo.capacity, coalesce(held.capacity, mo.capacity))
                 THEN 'the mentor has no free seat' END) AS obstacles
 FROM unnest(CAST(:mentee_ids AS bigint[]), CAST(:mentor_ids AS bigint[]))
      WITH ORDINALITY AS p (mentee_id, mentor_id, position)
 JOIN mentors mo ON mo.id = p.mentor_id
 JOIN mentees me ON me.id = p.mentee_id
+LEFT JOIN mentor_limits(now()) held ON held.mentor_id = p.mentor_id
 ORDER BY p.position;
