@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 #: Reasons for the pick, at most.
 HELPED = 3
@@ -60,6 +61,8 @@ def _overlap(wanted: float, share: float, what: str, verb: str, without: str) ->
     """"has 2 of the 3 skills asked for", "has all 3 ...", "has both ...", "has the skill
     ...", "lacks the skill asked for", "has none of the skills asked for"."""
     plural = what + "s"
+    if share != share:
+        return f"{plural} unknown"
     if wanted <= 0:
         return f"no {plural} asked for"
     wanted = int(wanted)
@@ -163,37 +166,6 @@ _CONTEXT = {
 }
 
 
-class _Phrases:
-    """Phrase of (feature, value, what else it reads), computed once each."""
-
-    def __init__(self, features: list[str]) -> None:
-        self.features = features
-        self.index = {f: i for i, f in enumerate(features)}
-        self.cache: dict[tuple, str] = {}
-
-    def __call__(self, column: int, values: list[float], context: dict) -> str:
-        feature = self.features[column]
-        value = values[column]
-        needs = tuple(values[self.index[f]] if f in self.index else 0.0
-                      for f in _NEEDS.get(feature, ()))
-        extra = context.get(_CONTEXT.get(feature, ""), 0)
-        key = (column, None if value != value else value,
-               tuple(None if v != v else v for v in needs), extra)
-        found = self.cache.get(key)
-        if found is None:
-            phrase, missing = PHRASES.get(feature, (None, f"{feature} unknown"))
-            if value != value:
-                found = missing
-            elif phrase is None:
-                found = f"{feature} {value:g}"
-            else:
-                row = {f: values[self.index[f]] for f in _NEEDS.get(feature, ())
-                       if f in self.index}
-                found = phrase(value, row, {_CONTEXT.get(feature, ""): extra})
-            self.cache[key] = found
-        return found
-
-
 def _chosen_columns(contributions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(rows, HELPED) columns with the largest positive contributions, largest first, and
     (rows, HELD_BACK) with the largest negative ones; -1 where there is none to show."""
@@ -207,6 +179,53 @@ def _chosen_columns(contributions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return helped, against
 
 
+#: Stands for a missing value in the keys phrases are looked up by.
+_MISSING = -1.0e300
+
+
+def _phrases(values: np.ndarray, rows: np.ndarray, column: int, features: list[str],
+             context: dict[str, np.ndarray]) -> tuple[np.ndarray, list[str]]:
+    """The phrase of ``column`` for each of ``rows``, as codes into the distinct phrases: one
+    call of its phrase function per distinct (value, the other values it reads, its
+    context)."""
+    feature = features[column]
+    index = {f: i for i, f in enumerate(features)}
+    reads = [f for f in _NEEDS.get(feature, ()) if f in index]
+    where = _CONTEXT.get(feature, "")
+    columns = [values[rows, column], *(values[rows, index[f]] for f in reads),
+               np.asarray(context[where], dtype=float)[rows] if where
+               else np.zeros(len(rows))]
+    # each column's codes folded into one code per distinct key (re-coded at every step, so
+    # it stays below the number of rows)
+    codes = np.zeros(len(rows), dtype=np.int64)
+    parts = []
+    for part in columns:
+        part_codes, part_values = pd.factorize(np.nan_to_num(part, nan=_MISSING))
+        codes = pd.factorize(codes * len(part_values) + part_codes)[0]
+        parts.append((part_codes, part_values))
+    _, first, codes = np.unique(codes, return_index=True, return_inverse=True)
+    distinct = np.column_stack([values_[codes_[first]] for codes_, values_ in parts])
+    phrase, missing = PHRASES.get(feature, (None, f"{feature} unknown"))
+    said = []
+    for key in np.where(distinct == _MISSING, np.nan, distinct).tolist():
+        value, others, extra = key[0], dict(zip(reads, key[1:-1], strict=True)), key[-1]
+        if value != value:
+            said.append(missing)
+        elif phrase is None:
+            said.append(f"{feature} {value:g}")
+        else:
+            said.append(phrase(value, others, {where: extra}))
+    return codes.reshape(-1), said
+
+
+def _numbers(values: np.ndarray) -> np.ndarray:
+    """Each value rounded to 4 decimals as JSON writes it, ``null`` for NaN (each distinct
+    number written once)."""
+    codes, distinct = pd.factorize(np.round(values, 4), use_na_sentinel=False)
+    text = np.where(np.isnan(distinct), "null", distinct.astype(str)).astype(object)
+    return text[codes]
+
+
 def explain(contributions: np.ndarray, X: np.ndarray, features: list[str],
             context: Context | None = None) -> tuple[list[str], list[str]]:
     """Per row: the JSON explanation and the readable reasons.
@@ -215,48 +234,48 @@ def explain(contributions: np.ndarray, X: np.ndarray, features: list[str],
     "reason": "has 3 of the 4 skills asked for"}, ...]``, helped first, then held back
     (negative contribution); the text is what ``json.dumps`` gives. Reasons: the distinct
     phrases of what helped, then ``despite: ...`` what held the pick back. Features about the
-    mentee alone (:data:`MENTEE_SIDE`) are never reasons.
+    mentee alone (:data:`MENTEE_SIDE`) are never reasons. Phrases and JSON items are made a
+    column at a time, so a batch of a million rows costs seconds.
     """
     contributions = np.asarray(contributions, dtype=float)
     values = np.asarray(X, dtype=float)
+    n = len(values)
     about_mentor = np.array([f not in MENTEE_SIDE for f in features])
     helped, against = _chosen_columns(np.where(about_mentor, contributions, 0.0))
-    phrases = _Phrases(list(features))
+    chosen = np.concatenate([helped, against], axis=1)  # (n, slots), -1 = nothing
+    zeros = np.zeros(n)
+    ctx = {"skills_wanted": zeros if context is None else np.asarray(context.skills_wanted),
+           "domains_wanted": zeros if context is None else np.asarray(context.domains_wanted)}
+    phrase = np.full(chosen.shape, None, dtype=object)
+    item = np.full(chosen.shape, "", dtype=object)
     names = [json.dumps(f) for f in features]
-    rows = values.tolist()
-    weights = contributions.tolist()
-    n = len(rows)
-    skills = context.skills_wanted.tolist() if context else [0] * n
-    domains = context.domains_wanted.tolist() if context else [0] * n
-    seats = context.free_seats.tolist() if context else [0] * n
-    moved = context.moved.tolist() if context else [False] * n
-    explored = (context.explored.tolist() if context is not None
-                and context.explored is not None else [False] * n)
-    pinned = (context.pinned.tolist() if context is not None
-              and context.pinned is not None else [False] * n)
-    texts, reasons = [], []
-    for r, (up, down) in enumerate(zip(helped.tolist(), against.tolist(), strict=True)):
-        row, weight = rows[r], weights[r]
-        ctx = {"skills_wanted": skills[r], "domains_wanted": domains[r]}
-        items, good, bad = [], [], []
-        for columns, said in ((up, good), (down, bad)):
-            for c in columns:
-                if c < 0:
-                    continue
-                phrase = phrases(c, row, ctx)
-                if phrase not in good and phrase not in bad:
-                    said.append(phrase)
-                value = row[c]
-                shown = "null" if value != value else repr(round(value, 4))
-                items.append(f'{{"feature": {names[c]}, "value": {shown}, "contribution": '
-                             f'{round(weight[c], 4)!r}, "reason": {json.dumps(phrase)}}}')
-        if moved[r]:
-            good.insert(0, f"has free seats ({int(seats[r])} open)")
-        if explored[r]:
-            good.insert(0, EXPLORED)
-        if pinned[r]:
-            good.insert(0, PINNED)
-        texts.append("[" + ", ".join(items) + "]")
+    for column in np.unique(chosen[chosen >= 0]):
+        rows, slots = np.nonzero(chosen == column)
+        codes, said = _phrases(values, rows, int(column), list(features), ctx)
+        phrase[rows, slots] = np.asarray(said, dtype=object)[codes]
+        quoted = np.asarray([json.dumps(p) for p in said], dtype=object)[codes]
+        item[rows, slots] = (f'{{"feature": {names[column]}, "value": '
+                             + _numbers(values[rows, column]) + ', "contribution": '
+                             + _numbers(contributions[rows, column]) + ', "reason": ' + quoted
+                             + "}")
+    texts = ["[" + ", ".join(i for i in row if i) + "]" for row in item.tolist()]
+    flags = [[] for _ in range(n)]
+    if context is not None:
+        for mask, say in ((context.pinned, lambda r: PINNED),
+                          (context.explored, lambda r: EXPLORED),
+                          (context.moved,
+                           lambda r: f"has free seats ({int(context.free_seats[r])} open)")):
+            if mask is not None:
+                for r in np.flatnonzero(np.asarray(mask, dtype=bool)).tolist():
+                    flags[r].append(say(r))
+    reasons = []
+    for row, first in zip(phrase.tolist(), flags, strict=True):
+        good, bad = [], []
+        for slot, said in enumerate(row):
+            if said is None or said in good or said in bad:
+                continue
+            (good if slot < HELPED else bad).append(said)
+        good = first + good
         reasons.append("; ".join(good or ["overall fit"])
                        + (f"; despite: {', '.join(bad)}" if bad else ""))
     return texts, reasons

@@ -63,3 +63,22 @@ def test_missing_values_have_their_own_words():
     (text,), (said,) = explain(contributions, X, FEATURES, _context(1))
     assert said == "skills unknown; time zone unknown; despite: languages unknown"
     assert json.loads(text)[0]["value"] is None
+
+
+def test_the_column_at_a_time_version_says_what_the_row_by_row_one_says():
+    from matcher.features import FEATURES
+    from tests.reasons_reference import explain_row_by_row
+
+    rng = np.random.default_rng(4)
+    n, features = 500, list(FEATURES)
+    X = np.round(rng.random((n, len(features))) * rng.integers(1, 6, len(features)), 2)
+    X[rng.random(X.shape) < 0.1] = np.nan
+    X[:, features.index("shared_language")] = rng.integers(0, 2, n)
+    contributions = rng.normal(size=X.shape)
+    context = Context(skills_wanted=rng.integers(0, 5, n), domains_wanted=rng.integers(0, 3, n),
+                      free_seats=rng.integers(1, 4, n), moved=rng.random(n) < 0.2,
+                      explored=rng.random(n) < 0.1, pinned=rng.random(n) < 0.05)
+    assert explain(contributions, X, features, context) == explain_row_by_row(
+        contributions, X, features, context)
+    assert explain(contributions, X, features) == explain_row_by_row(contributions, X,
+                                                                     features)
