@@ -19,13 +19,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
-from matcher import drift, pages  # noqa: E402
+from matcher import drift, health, pages  # noqa: E402
 from matcher.candidates import active_mentee_ids  # noqa: E402
 from matcher.db import sql  # noqa: E402
 from matcher.errors import MatcherError  # noqa: E402
-
-#: Share of mentees short of K that the page flags.
-SHORT_OF_K_WARNING = 0.05
 
 
 @dataclass
@@ -59,19 +56,9 @@ def gather(engine: Engine, batch_id: int | None) -> BatchData:
 
 
 def warnings(data: BatchData) -> list[str]:
-    """The lines the page (and the nightly run's log) raise."""
-    counts = data.batch["counts"] or {}
-    out = [f"feature {f} drifted from the champion's training data (PSI {v:.2f} > "
-           f"{drift.WARN_PSI})" for f, v in sorted((counts.get("drift") or {}).items(),
-                                                 key=lambda item: -item[1])
-           if v > drift.WARN_PSI]
-    short = counts.get("mentees_short_of_k", 0)
-    mentees = counts.get("mentees") or data.active_mentees
-    if mentees and short / mentees > SHORT_OF_K_WARNING:
-        out.append(f"{short:,} of {mentees:,} mentees ({short / mentees:.0%}) got fewer than "
-                   f"{(data.batch['parameters'] or {}).get('k', 10)} recommendations")
-    out += [f"pin not applied: {line}" for line in counts.get("pins_not_applied") or []]
-    return out
+    """The lines the page leads with: those the nightly run logged (:mod:`matcher.health`)."""
+    return health.warnings(data.batch["counts"] or {},
+                           int((data.batch["parameters"] or {}).get("k", 10)))
 
 
 def _per_mentor_plot(mentors: pd.DataFrame) -> str:

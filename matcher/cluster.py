@@ -39,7 +39,7 @@ import sqlalchemy as sa
 
 from matcher import chunks, drift, registry
 from matcher.clock import Clock
-from matcher.db import sql
+from matcher.db import on_snapshot
 from matcher.errors import MatcherError
 from matcher.features import FeatureSession
 
@@ -112,9 +112,7 @@ def _state(url: str, snapshot: str, success_id: int, acceptance_id: int | None) 
             for old in list(_STATE):  # a new night: the old snapshot is over
                 release(old)
             engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-            conn = engine.connect()
-            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            conn.execute(sql("scoring/import_snapshot.sql"), {"snapshot": snapshot})
+            conn = on_snapshot(engine.connect(), snapshot)
             champion = registry.load(conn, success_id)
             acceptance = registry.load(conn, acceptance_id) if acceptance_id else None
             state = _STATE[snapshot] = _WorkerState(

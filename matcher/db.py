@@ -183,3 +183,24 @@ def grant_reader(engine: Engine, role: str, create: bool = False) -> None:
         driver = conn.connection.driver_connection
         for statement in statements:
             conn.exec_driver_sql(pgsql.SQL(statement).format(**names).as_string(driver))
+
+
+@contextmanager
+def shared_snapshot(engine: Engine) -> Iterator[tuple[sa.Connection, str]]:
+    """A REPEATABLE READ transaction that exports its snapshot, so that other connections
+    (threads of this run, Dask workers) importing it read exactly the same data (as
+    ``pg_dump --jobs`` does)."""
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        snapshot = conn.execute(sql("db/export_snapshot.sql")).scalar_one()
+        try:
+            yield conn, snapshot
+        finally:
+            conn.rollback()
+
+
+def on_snapshot(conn: sa.Connection, snapshot: str) -> sa.Connection:
+    """``conn`` in a REPEATABLE READ transaction reading the exported ``snapshot``."""
+    conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    conn.execute(sql("db/import_snapshot.sql"), {"snapshot": snapshot})
+    return conn

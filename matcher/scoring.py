@@ -30,9 +30,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -47,16 +45,16 @@ from matcher import (
     drift,
     evaluation,
     examination,
-    exploration,
+    health,
     lease,
-    market,
+    lists,
     overrides,
     reasons,
     registry,
 )
 from matcher.candidates import active_mentee_ids
 from matcher.clock import Clock
-from matcher.db import sql
+from matcher.db import on_snapshot, shared_snapshot, sql
 from matcher.errors import NothingToScore, ShrinkRefused
 from matcher.features import MAX_CANDIDATES, FeatureSession
 from matcher.pgcopy import copy_frame
@@ -177,7 +175,7 @@ def preview(engine: Engine, options: ScoreOptions) -> tuple[pd.DataFrame, dict[i
         mentees = active_mentee_ids(conn)
     options = _effective_options(options, champion)
     scored = score_candidates(engine, champion, acceptance, mentees, options, Clock({}))
-    chosen, _, _ = choose_lists(scored.pool, options, scored.free, scored.examine)
+    chosen, _, _ = lists.choose_lists(scored.pool, options, scored.free, scored.examine)
     return chosen[["mentee_id", "mentor_id", "rank", "p_accept", "p_success"]], scored.free
 
 
@@ -302,7 +300,7 @@ def replay(session: FeatureSession, mentees: list[int], as_of: datetime, models:
         pool = pd.concat(pools[name], ignore_index=True)
         opts = options if model.probabilistic else dataclasses.replace(
             options, objective="relevance")
-        chosen, _, _ = choose_lists(pool, opts, free, examine)
+        chosen, _, _ = lists.choose_lists(pool, opts, free, examine)
         out[name] = chosen[["mentee_id", "mentor_id", "rank", "p_accept", "p_success",
                             "reference"]]
     return out
@@ -317,14 +315,12 @@ def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
                               progress)
     pool, free, wants = scored.pool, scored.free, scored.wants
     with clock("market" if options.objective == "market" else "top_k"):
-        chosen, exposure, load = choose_lists(pool, options, free, scored.examine,
+        chosen, exposure, load = lists.choose_lists(pool, options, free, scored.examine,
                                               seed=batch_id, pinned=scored.pinned)
     if exposure["pins_not_applied"]:
         with engine.connect() as conn:
             exposure["pins_not_applied"] = overrides.obstacles(
                 conn, exposure["pins_not_applied"])
-        for line in exposure["pins_not_applied"]:
-            log.warning("batch %d: %s", batch_id, line)
 
     def explain_and_write(part: pd.DataFrame) -> None:
         """Explain and COPY one share of the rows, on a connection of its own (the batch is
@@ -366,7 +362,8 @@ def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
               "mentees_short_of_k": int((per_mentee < options.k).sum()) + without_any,
               "mentees_without_any": without_any,
               **exposure, "drift": scored.drift}
-    _warn(batch_id, counts, options.k)
+    for line in health.warnings(counts, options.k):
+        log.warning("batch %d: %s", batch_id, line)
     job.stage = "publishing"
     with clock("publish"), engine.begin() as conn:
         lease.verify(conn, "score", job.token)
@@ -381,25 +378,6 @@ def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
     return BatchResult(batch_id, champion.version_id, counts, timings)
 
 
-#: Share of active mentees with fewer than K recommendations above which the run warns.
-SHORT_OF_K_WARNING = 0.05
-
-
-def _warn(batch_id: int, counts: dict, k: int) -> None:
-    """A warning line in the run log for each feature drifting past
-    :data:`matcher.drift.WARN_PSI` and when more than :data:`SHORT_OF_K_WARNING` of the
-    mentees get fewer than ``k``."""
-    for feature, value in sorted(counts["drift"].items(), key=lambda item: -item[1]):
-        if value > drift.WARN_PSI:
-            log.warning("batch %d: feature %s drifted from the champion's training data (PSI "
-                        "%.2f > %.2f); consider retraining", batch_id, feature, value,
-                        drift.WARN_PSI)
-    short = counts["mentees_short_of_k"] / max(counts["mentees"], 1)
-    if short > SHORT_OF_K_WARNING:
-        log.warning("batch %d: %d of %d mentees (%.0f%%) got fewer than %d recommendations",
-                    batch_id, counts["mentees_short_of_k"], counts["mentees"], 100 * short, k)
-
-
 def _refuse_to_shrink(conn: Connection, listed: int, allow_shrink: bool) -> None:
     """:class:`ShrinkRefused` if the new batch lists fewer than half the mentees the
     published one lists (an emptied table, a broken import, a truncated run), unless
@@ -411,19 +389,6 @@ def _refuse_to_shrink(conn: Connection, listed: int, allow_shrink: bool) -> None
         f"the new batch lists {listed:,} mentees, fewer than half of the {current:,} in the "
         f"published batch {published}; it was not published (the previous batch stays "
         "served). If the programme really shrank, run `matcher score --allow-shrink`")
-
-
-@contextmanager
-def shared_snapshot(engine: Engine) -> Iterator[tuple[Connection, str]]:
-    """A REPEATABLE READ transaction that exports its snapshot, so that worker connections
-    importing it read exactly the same data (as ``pg_dump --jobs`` does)."""
-    with engine.connect() as conn:
-        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        snapshot = conn.execute(sql("scoring/export_snapshot.sql")).scalar_one()
-        try:
-            yield conn, snapshot
-        finally:
-            conn.rollback()
 
 
 class _SnapshotSessions:
@@ -441,9 +406,7 @@ class _SnapshotSessions:
             conn = self.engine.connect()
             with self.lock:
                 self.connections.append(conn)
-            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            conn.execute(sql("scoring/import_snapshot.sql"), {"snapshot": self.snapshot})
-            session = self.local.session = FeatureSession(conn)
+            session = self.local.session = FeatureSession(on_snapshot(conn, self.snapshot))
         return session
 
     def close(self) -> None:
@@ -455,104 +418,3 @@ class _SnapshotSessions:
                 conn.close()
             except Exception:  # noqa: BLE001
                 conn.invalidate()
-
-
-def choose_lists(pool: pd.DataFrame, options: ScoreOptions, free_capacity: dict[int, int],
-                 examine: np.ndarray, seed: int = 0, pinned: dict[int, int] | None = None
-                 ) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
-    """The published rows (ranked; with ``options.explore``, some slots drawn at random by
-    :func:`matcher.exploration.explore` from ``seed``, each row with its ``propensity``;
-    each ``pinned`` mentor at rank 1 of its mentee's list, :func:`overrides.apply_pins`),
-    their exposure and market figures (``pins_not_applied``: the (mentee, mentor) pins whose
-    mentor was no candidate), and the load per eligible mentor (free seats, lists, expected
-    requests, congestion price)."""
-    k = options.k
-    q = market.request_probability(examine[:k])
-    prices = pd.DataFrame({"mentor_id": pd.Series(dtype="int64"), "price": 0.0})
-    figures: dict = {}
-    if options.objective == "market":
-        result = market.market_lists(
-            pool[["mentee_id", "mentor_id", "p_accept"]].assign(p_success=pool["score"]),
-            free_capacity, k, examine)
-        chosen = result.chosen.drop(columns=["price"]).merge(
-            pool.drop(columns=["p_accept"]), on=["mentee_id", "mentor_id"], how="left",
-            validate="one_to_one")
-        # the ranking key: what the pair adds to the expected successful mentorships
-        chosen["score"] = chosen.pop("adjusted")
-        # picked for the mentor's free seats: not among the mentee's best K by P(success)
-        best = chunks.top_per_mentee(pool, k)
-        chosen["moved"] = ~pd.MultiIndex.from_frame(chosen[["mentee_id", "mentor_id"]]).isin(
-            pd.MultiIndex.from_frame(best[["mentee_id", "mentor_id"]]))
-        figures |= {"estimated_successes": round(result.estimated_successes, 1),
-                    "estimated_successes_relevance": round(result.estimated_successes_plain, 1)}
-        prices = result.mentors[["mentor_id", "price"]]
-    else:
-        chosen, plain = choose(pool, k, free_capacity, options.max_exposure)
-        chosen = chosen.assign(p_success=chosen["score"], moved=False)
-        figures |= plain
-    chosen = exploration.explore(chosen, pool.assign(p_success=pool["score"], moved=False),
-                                 options.explore, seed)
-    chosen, missing = overrides.apply_pins(chosen, pool, pinned or {}, k)
-    figures |= exposure_figures(chosen, free_capacity) | {
-        "explored": int(chosen["explored"].sum()), "pinned": int(chosen["pinned"].sum()),
-        "pins_not_applied": [[int(e), int(m)] for e, m in missing]}
-    load = market.load_per_mentor(chosen, q).merge(prices, how="left", on="mentor_id")
-    load = load.merge(pd.DataFrame({"mentor_id": list(free_capacity)}), how="right",
-                      on="mentor_id").fillna({"lists": 0, "expected_requests": 0.0,
-                                              "price": 0.0})
-    load["free_seats"] = load["mentor_id"].map(free_capacity).astype(int)
-    load["lists"] = load["lists"].astype(int)
-    figures["mentors_oversubscribed"] = int((load["expected_requests"]
-                                             > load["free_seats"]).sum())
-    figures["examination"] = [round(float(e), 3) for e in examine[:k]]
-    return chosen, figures, load
-
-
-def choose(pool: pd.DataFrame, k: int, free_capacity: dict[int, int],
-           max_exposure: float | None) -> tuple[pd.DataFrame, dict]:
-    """K rows per mentee, ranked 1..K by score.
-
-    Without ``max_exposure``: each mentee's best K. With it: a greedy pass over all pairs
-    from the highest score down gives a mentor at most ceil(R x free capacity) lists, so a
-    mentee can end up with fewer than K when the caps of its good candidates are used up
-    (the caps hold; the run counts such mentees). Returns the rows and exposure figures:
-    mean score vs plain top-K, Gini of mentor appearances, share of eligible mentors
-    recommended, most lists of one mentor.
-    """
-    plain = chunks.top_per_mentee(pool, k)
-    if max_exposure is None:
-        chosen = plain
-    else:
-        ordered = pool.sort_values(["score", "mentee_id", "mentor_id"],
-                                   ascending=[False, True, True], kind="stable")
-        caps = {m: int(np.ceil(max_exposure * f)) for m, f in free_capacity.items()}
-        taken_by_mentor: dict[int, int] = {}
-        taken_by_mentee: dict[int, int] = {}
-        keep = np.zeros(len(ordered), dtype=bool)
-        for i, (mentee, mentor) in enumerate(zip(ordered["mentee_id"].to_numpy(),
-                                                 ordered["mentor_id"].to_numpy(), strict=True)):
-            if (taken_by_mentee.get(mentee, 0) < k
-                    and taken_by_mentor.get(mentor, 0) < caps.get(mentor, 0)):
-                keep[i] = True
-                taken_by_mentee[mentee] = taken_by_mentee.get(mentee, 0) + 1
-                taken_by_mentor[mentor] = taken_by_mentor.get(mentor, 0) + 1
-        chosen = ordered[keep]
-    chosen = chosen.sort_values(["mentee_id", "score", "mentor_id"],
-                                ascending=[True, False, True], kind="stable").copy()
-    chosen["rank"] = chosen.groupby("mentee_id").cumcount() + 1
-    figures = exposure_figures(chosen, free_capacity)
-    figures["mean_score_vs_plain_top_k"] = round(float(chosen["score"].mean()
-                                                       / plain["score"].mean()), 4)
-    return chosen, figures
-
-
-def exposure_figures(chosen: pd.DataFrame, free_capacity: dict[int, int]) -> dict:
-    appearances = chosen["mentor_id"].value_counts().reindex(list(free_capacity), fill_value=0)
-    values = np.sort(appearances.to_numpy(dtype=float))
-    n = len(values)
-    gini = (float((2 * np.arange(1, n + 1) - n - 1) @ values / (n * values.sum()))
-            if n and values.sum() else 0.0)
-    return {"mentor_appearances_gini": round(gini, 4),
-            "mentors_recommended_share": round(float((appearances > 0).mean()), 4)
-            if n else 0.0,
-            "max_lists_per_mentor": int(appearances.max()) if n else 0}

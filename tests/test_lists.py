@@ -9,7 +9,7 @@ import pytest
 
 from matcher import metrics
 from matcher.chunks import top_per_mentee
-from matcher.scoring import choose, exposure_figures
+from matcher.lists import choose, exposure_figures
 
 # Three mentees (1, 2, 3), four mentors (10, 20, 30, 40); scored candidate pairs.
 POOL = pd.DataFrame([

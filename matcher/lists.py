@@ -1,0 +1,131 @@
+"""Scores in, lists out: each mentee's published K chosen from the scored pool, the pure
+step between scoring and writing (:mod:`matcher.scoring` runs it on the night's pool, the
+off-policy replay and previews on theirs).
+
+* ``market`` objective: :func:`matcher.market.market_lists` (congestion-aware), each pick
+  the market step made for a mentor's free seats marked ``moved``;
+* ``relevance``: each mentee's top K by score, optionally capping each mentor's exposure
+  (:func:`choose`);
+* then exploration (:mod:`matcher.exploration`) and pins (:func:`matcher.overrides.apply_pins`),
+  and the load each mentor gets (lists, expected requests, congestion price).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from matcher import exploration, market, overrides
+from matcher.chunks import top_per_mentee
+
+
+class ListOptions(Protocol):
+    """What choosing lists reads of a run's options (:class:`matcher.scoring.ScoreOptions`)."""
+
+    k: int
+    objective: str
+    max_exposure: float | None
+    explore: float
+
+
+def choose_lists(pool: pd.DataFrame, options: ListOptions, free_capacity: dict[int, int],
+                 examine: np.ndarray, seed: int = 0, pinned: dict[int, int] | None = None
+                 ) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+    """The published rows (ranked; with ``options.explore``, some slots drawn at random by
+    :func:`matcher.exploration.explore` from ``seed``, each row with its ``propensity``;
+    each ``pinned`` mentor at rank 1 of its mentee's list, :func:`overrides.apply_pins`),
+    their exposure and market figures (``pins_not_applied``: the (mentee, mentor) pins whose
+    mentor was no candidate), and the load per eligible mentor (free seats, lists, expected
+    requests, congestion price)."""
+    k = options.k
+    q = market.request_probability(examine[:k])
+    prices = pd.DataFrame({"mentor_id": pd.Series(dtype="int64"), "price": 0.0})
+    figures: dict = {}
+    if options.objective == "market":
+        result = market.market_lists(
+            pool[["mentee_id", "mentor_id", "p_accept"]].assign(p_success=pool["score"]),
+            free_capacity, k, examine)
+        chosen = result.chosen.drop(columns=["price"]).merge(
+            pool.drop(columns=["p_accept"]), on=["mentee_id", "mentor_id"], how="left",
+            validate="one_to_one")
+        # the ranking key: what the pair adds to the expected successful mentorships
+        chosen["score"] = chosen.pop("adjusted")
+        # picked for the mentor's free seats: not among the mentee's best K by P(success)
+        best = top_per_mentee(pool, k)
+        chosen["moved"] = ~pd.MultiIndex.from_frame(chosen[["mentee_id", "mentor_id"]]).isin(
+            pd.MultiIndex.from_frame(best[["mentee_id", "mentor_id"]]))
+        figures |= {"estimated_successes": round(result.estimated_successes, 1),
+                    "estimated_successes_relevance": round(result.estimated_successes_plain, 1)}
+        prices = result.mentors[["mentor_id", "price"]]
+    else:
+        chosen, plain = choose(pool, k, free_capacity, options.max_exposure)
+        chosen = chosen.assign(p_success=chosen["score"], moved=False)
+        figures |= plain
+    chosen = exploration.explore(chosen, pool.assign(p_success=pool["score"], moved=False),
+                                 options.explore, seed)
+    chosen, missing = overrides.apply_pins(chosen, pool, pinned or {}, k)
+    figures |= exposure_figures(chosen, free_capacity) | {
+        "explored": int(chosen["explored"].sum()), "pinned": int(chosen["pinned"].sum()),
+        "pins_not_applied": [[int(e), int(m)] for e, m in missing]}
+    load = market.load_per_mentor(chosen, q).merge(prices, how="left", on="mentor_id")
+    load = load.merge(pd.DataFrame({"mentor_id": list(free_capacity)}), how="right",
+                      on="mentor_id").fillna({"lists": 0, "expected_requests": 0.0,
+                                              "price": 0.0})
+    load["free_seats"] = load["mentor_id"].map(free_capacity).astype(int)
+    load["lists"] = load["lists"].astype(int)
+    figures["mentors_oversubscribed"] = int((load["expected_requests"]
+                                             > load["free_seats"]).sum())
+    figures["examination"] = [round(float(e), 3) for e in examine[:k]]
+    return chosen, figures, load
+
+
+def choose(pool: pd.DataFrame, k: int, free_capacity: dict[int, int],
+           max_exposure: float | None) -> tuple[pd.DataFrame, dict]:
+    """K rows per mentee, ranked 1..K by score.
+
+    Without ``max_exposure``: each mentee's best K. With it: a greedy pass over all pairs
+    from the highest score down gives a mentor at most ceil(R x free capacity) lists, so a
+    mentee can end up with fewer than K when the caps of its good candidates are used up
+    (the caps hold; the run counts such mentees). Returns the rows and exposure figures:
+    mean score vs plain top-K, Gini of mentor appearances, share of eligible mentors
+    recommended, most lists of one mentor.
+    """
+    plain = top_per_mentee(pool, k)
+    if max_exposure is None:
+        chosen = plain
+    else:
+        ordered = pool.sort_values(["score", "mentee_id", "mentor_id"],
+                                   ascending=[False, True, True], kind="stable")
+        caps = {m: int(np.ceil(max_exposure * f)) for m, f in free_capacity.items()}
+        taken_by_mentor: dict[int, int] = {}
+        taken_by_mentee: dict[int, int] = {}
+        keep = np.zeros(len(ordered), dtype=bool)
+        for i, (mentee, mentor) in enumerate(zip(ordered["mentee_id"].to_numpy(),
+                                                 ordered["mentor_id"].to_numpy(), strict=True)):
+            if (taken_by_mentee.get(mentee, 0) < k
+                    and taken_by_mentor.get(mentor, 0) < caps.get(mentor, 0)):
+                keep[i] = True
+                taken_by_mentee[mentee] = taken_by_mentee.get(mentee, 0) + 1
+                taken_by_mentor[mentor] = taken_by_mentor.get(mentor, 0) + 1
+        chosen = ordered[keep]
+    chosen = chosen.sort_values(["mentee_id", "score", "mentor_id"],
+                                ascending=[True, False, True], kind="stable").copy()
+    chosen["rank"] = chosen.groupby("mentee_id").cumcount() + 1
+    figures = exposure_figures(chosen, free_capacity)
+    figures["mean_score_vs_plain_top_k"] = round(float(chosen["score"].mean()
+                                                       / plain["score"].mean()), 4)
+    return chosen, figures
+
+
+def exposure_figures(chosen: pd.DataFrame, free_capacity: dict[int, int]) -> dict:
+    appearances = chosen["mentor_id"].value_counts().reindex(list(free_capacity), fill_value=0)
+    values = np.sort(appearances.to_numpy(dtype=float))
+    n = len(values)
+    gini = (float((2 * np.arange(1, n + 1) - n - 1) @ values / (n * values.sum()))
+            if n and values.sum() else 0.0)
+    return {"mentor_appearances_gini": round(gini, 4),
+            "mentors_recommended_share": round(float((appearances > 0).mean()), 4)
+            if n else 0.0,
+            "max_lists_per_mentor": int(appearances.max()) if n else 0}
