@@ -71,8 +71,13 @@ def copy_out(conn: Connection, query: str, integers: list[str],
         raise ValueError("unexpected binary COPY header")
     count = (len(data) - len(SIGNATURE) - len(TRAILER)) // dtype.itemsize
     rows = np.frombuffer(data, dtype=dtype, count=count, offset=len(SIGNATURE))
-    return pd.DataFrame({c: rows[c].astype(np.int64 if c in integers else np.float64)
-                         for c in [*integers, *floats]})
+    frame = pd.DataFrame({c: rows[c].astype(np.int64) for c in integers})
+    if floats:  # every float column read as one (rows, columns) matrix: one conversion
+        first = dtype.fields[floats[0]][1]
+        matrix = np.ndarray((count, len(floats)), dtype=">f8", buffer=data,
+                            offset=len(SIGNATURE) + first, strides=(dtype.itemsize, 12))
+        frame = frame.join(pd.DataFrame(matrix.astype(np.float64), columns=floats))
+    return frame
 
 
 def csv_text(frame: pd.DataFrame) -> io.StringIO:

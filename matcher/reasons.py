@@ -9,8 +9,9 @@ the mentee's best K by P(success) alone) says "has free seats (2 open)" first, a
 at random by logged exploration says so (:data:`EXPLORED`).
 
 The JSON (``recommendations.explanation``) keeps one object per explained feature: name,
-value, signed contribution and its phrase; helped ones first. Phrases are built once per
-distinct (feature, value, context) and reused, so explaining a large batch costs little.
+value and signed contribution, helped ones first (the words are in ``reasons``). Phrases and
+numbers are made a column at a time, once per distinct (feature, value, context), so
+explaining a large batch costs little.
 """
 
 from __future__ import annotations
@@ -230,9 +231,9 @@ def explain(contributions: np.ndarray, X: np.ndarray, features: list[str],
             context: Context | None = None) -> tuple[list[str], list[str]]:
     """Per row: the JSON explanation and the readable reasons.
 
-    JSON: ``[{"feature": "skill_coverage", "value": 0.75, "contribution": 0.8123,
-    "reason": "has 3 of the 4 skills asked for"}, ...]``, helped first, then held back
-    (negative contribution); the text is what ``json.dumps`` gives. Reasons: the distinct
+    JSON: ``[{"feature": "skill_coverage", "value": 0.75, "contribution": 0.8123}, ...]``,
+    the features the reasons name, helped first, then held back (negative contribution);
+    the text is what ``json.dumps`` gives. Reasons: the distinct
     phrases of what helped, then ``despite: ...`` what held the pick back. Features about the
     mentee alone (:data:`MENTEE_SIDE`) are never reasons. Phrases and JSON items are made a
     column at a time, so a batch of a million rows costs seconds.
@@ -253,11 +254,9 @@ def explain(contributions: np.ndarray, X: np.ndarray, features: list[str],
         rows, slots = np.nonzero(chosen == column)
         codes, said = _phrases(values, rows, int(column), list(features), ctx)
         phrase[rows, slots] = np.asarray(said, dtype=object)[codes]
-        quoted = np.asarray([json.dumps(p) for p in said], dtype=object)[codes]
         item[rows, slots] = (f'{{"feature": {names[column]}, "value": '
                              + _numbers(values[rows, column]) + ', "contribution": '
-                             + _numbers(contributions[rows, column]) + ', "reason": ' + quoted
-                             + "}")
+                             + _numbers(contributions[rows, column]) + "}")
     texts = ["[" + ", ".join(i for i in row if i) + "]" for row in item.tolist()]
     flags = [[] for _ in range(n)]
     if context is not None:

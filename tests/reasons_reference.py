@@ -93,7 +93,7 @@ def explain_row_by_row(contributions: np.ndarray, X: np.ndarray, features: list[
                 value = row[c]
                 shown = "null" if value != value else repr(round(value, 4))
                 items.append(f'{{"feature": {names[c]}, "value": {shown}, "contribution": '
-                             f'{round(weight[c], 4)!r}, "reason": {json.dumps(phrase)}}}')
+                             f'{round(weight[c], 4)!r}}}')
         if moved[r]:
             good.insert(0, f"has free seats ({int(seats[r])} open)")
         if explored[r]:

@@ -27,8 +27,7 @@ def test_a_feature_that_pushed_the_score_down_is_said_as_despite_not_as_a_reason
     items = json.loads(text)
     assert [i["feature"] for i in items] == ["skill_coverage", "timezone_diff_hours",
                                              "mentor_completed", "shared_language"]
-    assert items[-1] == {"feature": "shared_language", "value": 0.0, "contribution": -0.6,
-                         "reason": "no shared language listed"}
+    assert items[-1] == {"feature": "shared_language", "value": 0.0, "contribution": -0.6}
     assert text == json.dumps(items)
 
 

@@ -63,7 +63,7 @@ def test_published_lists_obey_the_rules(trained):
         assert sorted(group["rank"]) == list(range(1, len(group) + 1))
         assert group.sort_values("rank")["score"].is_monotonic_decreasing
         assert len(group) == 5 or eligible < 5 + 3
-    assert all(e and {"feature", "value", "contribution", "reason"} <= set(e[0])
+    assert all(e and {"feature", "value", "contribution"} <= set(e[0])
                for e in recs["explanation"])
     assert all(recs["reasons"].str.len() > 0)
 
