@@ -96,20 +96,26 @@ class Prefilter:
         return mentees[row_index], self.mentor_ids[column]
 
     def _values(self, rows) -> np.ndarray:
-        """Prefilter value of every (mentee row, eligible mentor column), float64."""
-        value = np.broadcast_to(self._prior, (len(rows), len(self._prior))).copy()
+        """Prefilter value of every (mentee row, eligible mentor column), float32 (enough
+        for a sum of five signals in [0, 1]; half the memory traffic of float64 on a
+        chunk-by-mentors matrix), each signal added in place."""
+        value = np.empty((len(rows), len(self._prior)), dtype=np.float32)
+        value[:] = self._prior.astype(np.float32)
         for kind in ("domains", "skills"):
             # Overlap over the mentee's own distinct terms (terms no eligible mentor has
             # count in the denominator but can never overlap).
-            wanted = np.array([max(len(set(getattr(r, kind))), 1) for r in rows], np.float64)
+            wanted = np.array([max(len(set(getattr(r, kind))), 1) for r in rows], np.float32)
             overlap = _one_hot([getattr(r, kind) for r in rows], self._vocab[kind]) \
                 @ self._mentor[kind]
-            value += overlap / wanted[:, None]
+            overlap /= wanted[:, None]
+            value += overlap
         shared = _one_hot([r.languages for r in rows], self._vocab["languages"]) \
             @ self._mentor["languages"]
         value += shared > 0
         hours = _slots([r.availability for r in rows]) @ self._mentor["availability"]
-        value += np.minimum(hours, SHARED_SLOTS_CAP) / SHARED_SLOTS_CAP
+        np.minimum(hours, SHARED_SLOTS_CAP, out=hours)
+        hours /= SHARED_SLOTS_CAP
+        value += hours
         return value
 
 
