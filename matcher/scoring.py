@@ -72,6 +72,8 @@ MARKET_POOL_FACTOR = 3
 #: With exploration, the relevance objective keeps each mentee's best 2K: the next-best K
 #: are the alternates explored slots draw from.
 EXPLORE_POOL_FACTOR = 2
+#: Published rows explained and written in one go (bounds the memory of that stage).
+WRITE_ROWS = 50_000
 
 
 @dataclass
@@ -348,9 +350,12 @@ def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
     job.check()
     job.stage = "explaining and writing the batch"
     started = time.perf_counter()
-    parts = np.array_split(np.arange(len(chosen)), options.workers)
+    # parts of at most WRITE_ROWS rows: the explanations and CSV text of one part at a
+    # time per thread, not of half the batch
+    parts = np.array_split(np.arange(len(chosen)), max(options.workers,
+                                                       -(-len(chosen) // WRITE_ROWS)))
     with ThreadPoolExecutor(options.workers) as executor:
-        list(executor.map(explain_and_write, [chosen.iloc[p] for p in parts if len(p)]))
+        list(executor.map(explain_and_write, (chosen.iloc[p] for p in parts if len(p))))
     with engine.begin() as conn:
         copy_frame(conn, "batch_mentors", load.assign(batch_id=batch_id)[
             ["batch_id", "mentor_id", "free_seats", "lists", "expected_requests", "price"]])
