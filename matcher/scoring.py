@@ -7,13 +7,14 @@ One run:
    'building' are marked failed and their rows dropped; with no active mentee or no
    eligible mentor it stops (:class:`~matcher.errors.NothingToScore`);
 2. loads the champion (sha256 verified) and records a 'building' batch;
-3. for chunks of active mentees: candidates (:mod:`matcher.candidates`), features in SQL,
-   scores from the model, keeping each mentee's best few; ``workers`` chunks at a time,
-   each on its own connection, all reading one exported snapshot (so every chunk sees the
-   same data);
-4. picks K per mentee (market-aware lists by default, :mod:`matcher.market`; or plain top-K,
-   optionally capping each mentor's exposure), explains each pick in words and JSON from
-   the model's signed feature contributions (:mod:`matcher.reasons`);
+3. for chunks of active mentees (:mod:`matcher.chunks`): candidates
+   (:mod:`matcher.candidates`), features in SQL, scores from the model, keeping each
+   mentee's best few; ``workers`` chunks at a time on threads, each on its own connection,
+   or as tasks on a Dask cluster (:mod:`matcher.cluster`), all reading one exported
+   snapshot (so every chunk sees the same data);
+4. picks K per mentee (:mod:`matcher.lists`: market-aware lists by default, or plain top-K;
+   exploration, admins' pins), explains each pick in words and JSON from the model's signed
+   feature contributions (:mod:`matcher.reasons`);
 5. writes the rows with COPY (invisible: readers see only the published batch), then
    publishes by moving the ``published_batch`` pointer in one short transaction that first
    checks the lease is still this run's (fencing: a run that lost it never publishes) and
@@ -134,7 +135,7 @@ def run_batch(engine: Engine, options: ScoreOptions, job: JobRun,
     with engine.begin() as conn:
         champion, acceptance = _champions(conn)
         mentees = active_mentee_ids(conn)
-        eligible = len(conn.execute(sql("scoring/free_capacity.sql")).all())
+        eligible = len(free_capacity(conn))
         if not mentees or not eligible:
             raise NothingToScore(
                 f"nothing to score: {len(mentees):,} active mentees and {eligible:,} eligible "
