@@ -75,7 +75,8 @@ def copy_out(conn: Connection, query: str, integers: list[str],
     if floats:  # every float column read as one (rows, columns) matrix: one conversion
         first = dtype.fields[floats[0]][1]
         matrix = np.ndarray((count, len(floats)), dtype=">f8", buffer=data,
-                            offset=len(SIGNATURE) + first, strides=(dtype.itemsize, 12))
+                            offset=len(SIGNATURE) + first, strides=(dtype.itemsize, 12)
+                            ) if count else np.zeros((0, len(floats)))
         frame = frame.join(pd.DataFrame(matrix.astype(np.float64), columns=floats))
     return frame
 

@@ -191,3 +191,11 @@ def test_candidate_chunks_of_one_session_match_the_reference_and_separate_builds
     pd.testing.assert_frame_equal(
         chunks[0].drop(columns="pair_id").sort_values(key).reset_index(drop=True),
         again.drop(columns="pair_id").sort_values(key).reset_index(drop=True))
+
+
+def test_a_programme_without_feedback_has_an_empty_feedback_frame(db_url, engine):
+    seed("--mentors", "25", "--mentees", "120", "--seed", "9")
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM recommendation_feedback"))
+        frame = FeatureSession(conn).feedback_frame()
+    assert frame.empty and set(FEATURES) <= set(frame.columns)
