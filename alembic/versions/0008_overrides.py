@@ -2,8 +2,8 @@
 mentee, lower a mentor's capacity), and each model's training feature profile (drift).
 
 One row per override; an override is in force from ``created_at`` until ``until`` (if set)
-or until it is removed (``overrides_in_force(at)`` lists those in force at a moment). Removing keeps the row (who removed it, when and why), so the table
-is its own audit trail.
+or until it is removed (``overrides_in_force(at)`` lists those in force at a moment).
+Removing keeps the row (who removed it, when and why), so the table is its own audit trail.
 
 Revision ID: 0008
 Revises: 0007
@@ -35,7 +35,8 @@ def upgrade() -> None:
             removed_at      timestamptz,
             removed_reason  text,
             CONSTRAINT ck_overrides_kind CHECK (kind IN ('block', 'pause', 'pin', 'capacity')),
-            CONSTRAINT ck_overrides_pair CHECK ((kind IN ('block', 'pin')) = (mentee_id IS NOT NULL)),
+            CONSTRAINT ck_overrides_pair
+                CHECK ((kind IN ('block', 'pin')) = (mentee_id IS NOT NULL)),
             CONSTRAINT ck_overrides_pause_until CHECK (kind <> 'pause' OR until IS NOT NULL),
             CONSTRAINT ck_overrides_capacity CHECK ((kind = 'capacity') = (capacity IS NOT NULL)
                                                    AND (capacity IS NULL OR capacity >= 0)),
