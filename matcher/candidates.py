@@ -125,17 +125,23 @@ def _top_columns(value: np.ndarray, n: int) -> np.ndarray:
     rows, columns = value.shape
     n = min(n, columns)
     if n < columns:
-        part = np.argpartition(-value, n - 1, axis=1)[:, :n]
-        threshold = np.take_along_axis(value, part, axis=1).min(axis=1, keepdims=True)
-        above = value > threshold
-        # Among values equal to the n-th largest, the lowest columns fill the remaining places.
-        tied = value == threshold
-        room = n - above.sum(axis=1, keepdims=True)
-        keep = above | (tied & (np.cumsum(tied, axis=1, dtype=np.int32) <= room))
-        candidates = np.nonzero(keep)[1].reshape(rows, n)
+        candidates = np.argpartition(value, columns - n, axis=1)[:, columns - n:]
+        chosen = np.take_along_axis(value, candidates, axis=1)
+        threshold = chosen.min(axis=1, keepdims=True)
+        # Among values equal to the n-th largest the lowest columns take the remaining
+        # places; argpartition may have taken others, so redo the rows with such ties.
+        unsure = np.flatnonzero((value == threshold).sum(axis=1)
+                                != (chosen == threshold).sum(axis=1))
+        if len(unsure):
+            row_values, limit = value[unsure], threshold[unsure]
+            above, tied = row_values > limit, row_values == limit
+            room = n - above.sum(axis=1, keepdims=True)
+            keep = above | (tied & (np.cumsum(tied, axis=1, dtype=np.int32) <= room))
+            candidates[unsure] = np.nonzero(keep)[1].reshape(len(unsure), n)
+            chosen[unsure] = np.take_along_axis(row_values, candidates[unsure], axis=1)
     else:
         candidates = np.broadcast_to(np.arange(columns), (rows, columns))
-    chosen = np.take_along_axis(value, candidates, axis=1)
+        chosen = value
     order = np.lexsort((candidates, -chosen), axis=1)
     candidates = np.take_along_axis(candidates, order, axis=1)
     chosen = np.take_along_axis(chosen, order, axis=1)

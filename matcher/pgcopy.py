@@ -56,6 +56,17 @@ def copy_out(conn: Connection, query: str, integers: list[str],
              floats: list[str]) -> pd.DataFrame:
     """Run ``query`` (its columns: ``integers`` then ``floats``, in that order) and return its
     rows as a frame: integer columns cast to bigint, float columns to float8 with NULL as NaN."""
+    ints, matrix = copy_out_arrays(conn, query, integers, floats)
+    frame = pd.DataFrame(ints)
+    if floats:
+        frame = frame.join(pd.DataFrame(matrix, columns=floats))
+    return frame
+
+
+def copy_out_arrays(conn: Connection, query: str, integers: list[str], floats: list[str]
+                    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """As :func:`copy_out`, without the frame: each integer column as an int64 array, and the
+    float columns as one float64 (rows, columns) matrix."""
     select = pgsql.SQL(", ").join(
         [pgsql.SQL("{}::int8").format(pgsql.Identifier(c)) for c in integers]
         + [pgsql.SQL("coalesce({}::float8, 'NaN')").format(pgsql.Identifier(c))
@@ -71,14 +82,13 @@ def copy_out(conn: Connection, query: str, integers: list[str],
         raise ValueError("unexpected binary COPY header")
     count = (len(data) - len(SIGNATURE) - len(TRAILER)) // dtype.itemsize
     rows = np.frombuffer(data, dtype=dtype, count=count, offset=len(SIGNATURE))
-    frame = pd.DataFrame({c: rows[c].astype(np.int64) for c in integers})
-    if floats:  # every float column read as one (rows, columns) matrix: one conversion
+    ints = {c: rows[c].astype(np.int64) for c in integers}
+    matrix = np.zeros((count, len(floats)))
+    if floats and count:  # every float column read as one strided view: one conversion
         first = dtype.fields[floats[0]][1]
-        matrix = np.ndarray((count, len(floats)), dtype=">f8", buffer=data,
-                            offset=len(SIGNATURE) + first, strides=(dtype.itemsize, 12)
-                            ) if count else np.zeros((0, len(floats)))
-        frame = frame.join(pd.DataFrame(matrix.astype(np.float64), columns=floats))
-    return frame
+        matrix[:] = np.ndarray((count, len(floats)), dtype=">f8", buffer=data,
+                               offset=len(SIGNATURE) + first, strides=(dtype.itemsize, 12))
+    return ints, matrix
 
 
 def csv_text(frame: pd.DataFrame) -> io.StringIO:

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from matcher.candidates import _top_columns
 from matcher.features import FEATURES, FeatureSession
 from tests.feature_reference import reference_features
 from tests.helpers import AS_OF, invoke, seed
@@ -119,6 +120,21 @@ def test_a_pairs_own_outcome_never_appears_in_its_features(db_url, engine):
         assert before.loc[pair_id, "success"] != after.loc[pair_id, "success"]
         with engine.begin() as conn:
             conn.execute(sa.text(flip), {"id": int(pair_id)})
+
+
+def test_the_prefilter_keeps_the_best_values_with_ties_to_the_lower_mentor():
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        rows, columns = rng.integers(1, 30), rng.integers(1, 50)
+        value = rng.integers(0, rng.integers(1, 5), size=(rows, columns)).astype(np.float32)
+        value[rng.random((rows, columns)) < 0.2] = -np.inf  # excluded mentors
+        n = int(rng.integers(1, 60))
+        expected = np.full((rows, min(n, columns)), -1)
+        for r in range(rows):
+            best = sorted((c for c in range(columns) if np.isfinite(value[r, c])),
+                          key=lambda c: (-value[r, c], c))[:n]
+            expected[r, :len(best)] = best
+        assert np.array_equal(_top_columns(value, n), expected)
 
 
 def test_candidates_obey_eligibility_and_nobody_is_left_without(db_url, engine):

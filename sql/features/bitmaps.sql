@@ -1,14 +1,17 @@
 -- Domains and skills of every person as bitmaps over one shared vocabulary, so that overlaps
 -- are bit_count(a & b) (core SQL since PostgreSQL 14; no extension needed). All bitmaps of a
 -- kind have the same length. Standard UTC offsets of time zones for the timezone feature.
+CREATE TEMP TABLE person_terms ON COMMIT DROP AS
+SELECT 'mentor' AS side, id, 'domain' AS kind, unnest(domains) AS term FROM mentors
+UNION ALL SELECT 'mentor', id, 'skill', unnest(skills) FROM mentors
+UNION ALL SELECT 'mentee', id, 'domain', unnest(domains) FROM mentees
+UNION ALL SELECT 'mentee', id, 'skill', unnest(skills) FROM mentees;
+
 CREATE TEMP TABLE term_vocab ON COMMIT DROP AS
 SELECT kind, term,
        (row_number() OVER (PARTITION BY kind ORDER BY term) - 1)::int AS pos,
        count(*) OVER (PARTITION BY kind)::int AS n
-FROM (SELECT 'domain' AS kind, unnest(domains) AS term FROM mentors
-      UNION SELECT 'domain', unnest(domains) FROM mentees
-      UNION SELECT 'skill', unnest(skills) FROM mentors
-      UNION SELECT 'skill', unnest(skills) FROM mentees) terms;
+FROM (SELECT DISTINCT kind, term FROM person_terms) terms;
 
 CREATE TEMP TABLE empty_bits ON COMMIT DROP AS
 SELECT kinds.kind, repeat('0', coalesce(max(v.n), 1))::varbit AS zero
@@ -16,25 +19,31 @@ FROM (VALUES ('domain'), ('skill')) kinds (kind)
 LEFT JOIN term_vocab v ON v.kind = kinds.kind
 GROUP BY kinds.kind;
 
--- A list of terms of one kind as a bitmap over term_vocab (all zeros for an empty list).
-CREATE OR REPLACE FUNCTION pg_temp.term_bits(terms text[], term_kind text) RETURNS varbit
-LANGUAGE sql STABLE AS $$
-    SELECT coalesce(
-        (SELECT bit_or(set_bit(repeat('0', v.n)::varbit, v.pos, 1))
-         FROM unnest(terms) t JOIN term_vocab v ON v.kind = term_kind AND v.term = t),
-        (SELECT zero FROM empty_bits WHERE kind = term_kind))
-$$;
+-- Each person's terms of a kind as one bitmap over term_vocab, in one grouped pass over
+-- everybody (people without a term of that kind get the all-zeros bitmap below).
+CREATE TEMP TABLE person_bits ON COMMIT DROP AS
+SELECT t.side, t.id, t.kind, bit_or(set_bit(z.zero, v.pos, 1)) AS bits
+FROM person_terms t
+JOIN term_vocab v ON v.kind = t.kind AND v.term = t.term
+JOIN empty_bits z ON z.kind = t.kind
+GROUP BY t.side, t.id, t.kind;
 
 CREATE TEMP TABLE mentor_bits ON COMMIT DROP AS
-SELECT id, pg_temp.term_bits(domains, 'domain') AS domains,
-       pg_temp.term_bits(skills, 'skill') AS skills
-FROM mentors;
+SELECT m.id, coalesce(d.bits, zd.zero) AS domains, coalesce(s.bits, zs.zero) AS skills
+FROM mentors m
+JOIN empty_bits zd ON zd.kind = 'domain'
+JOIN empty_bits zs ON zs.kind = 'skill'
+LEFT JOIN person_bits d ON d.side = 'mentor' AND d.id = m.id AND d.kind = 'domain'
+LEFT JOIN person_bits s ON s.side = 'mentor' AND s.id = m.id AND s.kind = 'skill';
 ALTER TABLE mentor_bits ADD PRIMARY KEY (id);
 
 CREATE TEMP TABLE mentee_bits ON COMMIT DROP AS
-SELECT id, pg_temp.term_bits(domains, 'domain') AS domains,
-       pg_temp.term_bits(skills, 'skill') AS skills
-FROM mentees;
+SELECT e.id, coalesce(d.bits, zd.zero) AS domains, coalesce(s.bits, zs.zero) AS skills
+FROM mentees e
+JOIN empty_bits zd ON zd.kind = 'domain'
+JOIN empty_bits zs ON zs.kind = 'skill'
+LEFT JOIN person_bits d ON d.side = 'mentee' AND d.id = e.id AND d.kind = 'domain'
+LEFT JOIN person_bits s ON s.side = 'mentee' AND s.id = e.id AND s.kind = 'skill';
 ALTER TABLE mentee_bits ADD PRIMARY KEY (id);
 
 CREATE TEMP TABLE zone_offsets ON COMMIT DROP AS

@@ -1,5 +1,6 @@
 -- Point-in-time history, part 3 of 3: each (mentee, as_of) of feature_pairs and what
--- select.sql needs of the mentee side (history_global.sql explains the rules).
+-- select.sql needs of the mentee side (history_global.sql explains the rules); ``key``
+-- numbers the rows 0, 1, ... as in mentor_side.
 CREATE TEMP TABLE mentee_history ON COMMIT DROP AS
 SELECT k.mentee_id, k.as_of,
        count(i.id) AS requests,
@@ -11,7 +12,8 @@ GROUP BY k.mentee_id, k.as_of;
 ALTER TABLE mentee_history ADD PRIMARY KEY (mentee_id, as_of);
 
 CREATE TEMP TABLE mentee_side ON COMMIT DROP AS
-SELECT eh.mentee_id, eh.as_of, e.industry, e.languages, e.preferred_style,
+SELECT (row_number() OVER (ORDER BY eh.mentee_id, eh.as_of) - 1)::int8 AS key,
+       eh.mentee_id, eh.as_of, e.industry, e.languages, e.preferred_style,
        e.availability_utc, eb.domains, eb.skills, z.minutes AS zone_minutes,
        greatest(bit_count(eb.domains), 1)::float8 AS n_domains,
        greatest(bit_count(eb.skills), 1)::float8 AS n_skills,

@@ -30,9 +30,11 @@ ALTER TABLE mentor_answers ADD PRIMARY KEY (mentor_id, as_of);
 
 -- Everything select.sql needs of one side of a pair, joined once per (person, as_of) rather
 -- than once per pair: the person's row, bitmaps, time zone offset and the features that
--- depend on that person alone.
+-- depend on that person alone (read once by side.sql, not once per pair); ``key`` numbers
+-- the rows 0, 1, ... so that a pair names its side by position.
 CREATE TEMP TABLE mentor_side ON COMMIT DROP AS
-SELECT mh.mentor_id, mh.as_of, m.industry, m.languages, m.style, m.availability_utc,
+SELECT (row_number() OVER (ORDER BY mh.mentor_id, mh.as_of) - 1)::int8 AS key,
+       mh.mentor_id, mh.as_of, m.industry, m.languages, m.style, m.availability_utc,
        m.experience_years, mb.domains, mb.skills, z.minutes AS zone_minutes,
        mh.requests AS mentor_requests,
        mh.accepted::float8 / nullif(mh.accepted + mh.declined, 0) AS mentor_acceptance_rate,

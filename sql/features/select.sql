@@ -1,7 +1,8 @@
--- One row of features per pair in feature_pairs (in no particular order). Column names and order
--- are matcher.features.FEATURES; docs/features.md gives each formula. Each side's own
--- attributes and point-in-time history come from mentee_side and mentor_side (history.sql).
-SELECT p.pair_id, p.mentee_id, p.mentor_id,
+-- The pairwise features of each pair in feature_pairs (in no particular order), with the
+-- keys of its mentee_side and mentor_side rows; the features of one side alone are read once
+-- per side row (mentor_features.sql, mentee_features.sql), not once per pair. Column names
+-- and order are matcher.features.PAIR_FEATURES; docs/features.md gives each formula.
+SELECT p.pair_id, e.key AS mentee_key, m.key AS mentor_key,
        bit_count(e.domains & m.domains) AS domain_overlap_count,
        bit_count(e.domains & m.domains) / e.n_domains AS domain_overlap_share,
        bit_count(e.skills & m.skills) / e.n_skills AS skill_coverage,
@@ -14,11 +15,7 @@ SELECT p.pair_id, p.mentee_id, p.mentor_id,
        (e.languages && m.languages)::int AS shared_language,
        coalesce((e.preferred_style = m.style)::int, 0) AS style_match,
        (e.preferred_style IS NOT NULL)::int AS style_stated,
-       m.experience_years - e.seniority AS seniority_gap,
-       m.mentor_requests, m.mentor_acceptance_rate, m.mentor_completed, m.mentor_abandoned,
-       m.mentor_success_smoothed, m.mentor_mean_rating, m.mentor_load_ratio,
-       m.mentor_recommendation_acceptance,
-       e.mentee_requests, e.mentee_declines
+       m.experience_years - e.seniority AS seniority_gap
 FROM feature_pairs p
 JOIN mentee_side e ON e.mentee_id = p.mentee_id AND e.as_of = p.as_of
 JOIN mentor_side m ON m.mentor_id = p.mentor_id AND m.as_of = p.as_of
