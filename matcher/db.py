@@ -49,6 +49,37 @@ def embedded_server_url(pgdata: Path, database: str = EMBEDDED_DATABASE) -> str:
     return f"postgresql+psycopg2://postgres@/{database}?host={socket_dir}"
 
 
+def stop_embedded_server(pgdata: Path, timeout: float = 60.0) -> bool:
+    """Stop the embedded PostgreSQL running in ``pgdata`` with a fast shutdown (SIGINT to its
+    postmaster: sessions are ended, committed data is kept) and wait until it is gone. False
+    if none was running there."""
+    import os
+    import signal
+    import time
+
+    pid_file = pgdata / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().split()[0])
+        os.kill(pid, signal.SIGINT)
+    except (FileNotFoundError, IndexError, ValueError, ProcessLookupError):
+        return False  # no server, or a stale file a crashed one left (the next start clears it)
+    deadline = time.monotonic() + timeout
+    while pid_file.exists():
+        if time.monotonic() > deadline:
+            raise DatabaseUnavailable(f"the embedded PostgreSQL in {pgdata} (pid {pid}) did "
+                                      f"not stop within {timeout:.0f} s")
+        time.sleep(0.1)
+    _embedded_url_for.cache_clear()
+    # pgserver keeps one handle per data folder and process; a stopped server needs a new one
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pgserver.postgres_server import PostgresServer
+    handle = getattr(PostgresServer, "_instances", {}).get(pgdata.expanduser().resolve())
+    if handle is not None:
+        handle.cleanup()  # opened with cleanup_mode=None: only forgets the handle
+    return True
+
+
 def create_database_if_missing(admin_url: str, database: str) -> None:
     """Create ``database`` on the server of ``admin_url`` unless it exists."""
     engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")

@@ -48,3 +48,34 @@ def test_negative_retrain_margin_is_refused(monkeypatch):
     monkeypatch.setenv("MATCHER_RETRAIN_MARGIN", "-0.1")
     with pytest.raises(ConfigError, match="MATCHER_RETRAIN_MARGIN must be at least 0"):
         get_settings()
+
+
+def test_db_stop_stops_the_embedded_server_and_the_next_command_starts_it(monkeypatch,
+                                                                          tmp_path):
+    import psycopg2
+
+    from matcher.db import database_url
+    from tests.helpers import invoke
+
+    monkeypatch.delenv("MATCHER_DATABASE_URL", raising=False)
+    monkeypatch.setenv("MATCHER_DATA_DIR", str(tmp_path))
+    pgdata = get_settings().pgdata_dir
+    url = database_url().replace("postgresql+psycopg2://", "postgresql://", 1)
+    try:
+        psycopg2.connect(url).close()
+        assert "stopped" in invoke("db", "stop")
+        assert not (pgdata / "postmaster.pid").exists()
+        with pytest.raises(psycopg2.OperationalError):
+            psycopg2.connect(url)
+        assert "was not running" in invoke("db", "stop")
+        assert invoke("db", "url").strip()  # started again, data kept
+        assert (pgdata / "postmaster.pid").exists()
+    finally:
+        invoke("db", "stop")
+
+
+def test_db_stop_leaves_a_configured_server_alone(monkeypatch):
+    from tests.helpers import invoke
+
+    monkeypatch.setenv("MATCHER_DATABASE_URL", "postgresql://a@b/c")
+    assert "not matcher's to stop" in invoke("db", "stop")

@@ -9,6 +9,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from matcher.db import stop_embedded_server
+
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIAL = ROOT / "docs" / "tutorial.md"
 
@@ -23,8 +25,12 @@ def test_the_tutorial_runs_as_written(tmp_path):
     os.symlink(ROOT / ".venv", workspace / ".venv")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MATCHER_")}
     assert shutil.which("psql", path=env.get("PATH")), "the tutorial needs the psql client"
-    result = subprocess.run(["bash", str(script)], cwd=workspace, env=env,
-                            capture_output=True, text=True, timeout=600)
+    try:
+        result = subprocess.run(["bash", str(script)], cwd=workspace, env=env,
+                                capture_output=True, text=True, timeout=600)
+    finally:  # the tutorial's embedded servers outlive its commands: stop them
+        for pid_file in workspace.rglob("postmaster.pid"):
+            stop_embedded_server(pid_file.parent)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
     for expected in ("mentors.csv: 60 rows", "imported mentors: 60 new",

@@ -22,6 +22,26 @@ def db_url() -> None:
     click.echo(url.replace("postgresql+psycopg2://", "postgresql://", 1))
 
 
+@db.command("stop")
+def db_stop() -> None:
+    """Stop the embedded PostgreSQL that matcher started in its data folder.
+
+    matcher leaves that server running between commands so the next one starts in
+    milliseconds; this stops it (the next matcher command starts it again). Data is kept.
+    With MATCHER_DATABASE_URL set, matcher does not manage the server and this does nothing.
+    """
+    from matcher.db import stop_embedded_server
+    from matcher.settings import get_settings
+
+    settings = get_settings()
+    if settings.database_url:
+        click.echo("MATCHER_DATABASE_URL is set: that server is not matcher's to stop")
+        return
+    stopped = stop_embedded_server(settings.pgdata_dir)
+    click.echo(f"embedded PostgreSQL in {settings.pgdata_dir} "
+               + ("stopped" if stopped else "was not running"))
+
+
 @db.command("upgrade")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
