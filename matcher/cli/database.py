@@ -27,8 +27,10 @@ def db_stop() -> None:
     """Stop the embedded PostgreSQL that matcher started in its data folder.
 
     matcher leaves that server running between commands so the next one starts in
-    milliseconds; this stops it (the next matcher command starts it again). Data is kept.
-    With MATCHER_DATABASE_URL set, matcher does not manage the server and this does nothing.
+    milliseconds; this stops it (the next matcher command starts it again). Data is kept;
+    open sessions (psql, a running matcher command) are ended, and a run ended that way
+    leaves the published batch as it was. With MATCHER_DATABASE_URL set, matcher does not
+    manage the server and this does nothing.
     """
     from matcher.db import stop_embedded_server
     from matcher.settings import get_settings
