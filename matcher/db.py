@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,10 +56,6 @@ def stop_embedded_server(pgdata: Path, timeout: float = 60.0) -> bool:
     """Stop the embedded PostgreSQL running in ``pgdata`` with a fast shutdown (SIGINT to its
     postmaster: sessions are ended, committed data is kept) and wait until it is gone. False
     if none was running there."""
-    import os
-    import signal
-    import time
-
     pid_file = pgdata / "postmaster.pid"
     try:
         pid = int(pid_file.read_text().split()[0])

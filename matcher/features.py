@@ -89,15 +89,17 @@ class FeatureSession:
         #: The as_of whose mentor side is built for every eligible mentor (candidates).
         self._mentors_as_of: datetime | None = None
         #: (ids, side-alone features) of the mentor side built last, by key.
-        self._mentor_side: tuple[np.ndarray, np.ndarray] | None = None
+        self._mentor_side: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64),
+                                                             np.zeros((0, len(MENTOR_FEATURES))))
 
     def _history(self, mentors: bool) -> None:
         """Point-in-time history of the pairs in feature_pairs: the programme-wide rates and
-        the mentor side (when ``mentors``; else the one already built is reused), then the
-        mentee side."""
+        the mentor side, read once as built (when ``mentors``; else the one already built is
+        reused), then the mentee side."""
         if mentors:
             self.conn.execute(sql("features/history_global.sql"), PRIOR_PARAMETERS)
             self.conn.execute(sql("features/history_mentors.sql"), PRIOR_PARAMETERS)
+            self._mentor_side = self._side("mentor", MENTOR_FEATURES)
         self.conn.execute(sql("features/history_mentees.sql"), PRIOR_PARAMETERS)
 
     def _side(self, side: str, features: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -106,12 +108,9 @@ class FeatureSession:
                                               ["key", f"{side}_id"], list(features))
         return ints[f"{side}_id"], values
 
-    def _select(self, mentors: bool) -> pd.DataFrame:
+    def _select(self) -> pd.DataFrame:
         """The features of every pair in feature_pairs: the pairwise ones per pair, each
-        side's own gathered from its rows (the mentor side read again when ``mentors``:
-        it was rebuilt)."""
-        if mentors or self._mentor_side is None:
-            self._mentor_side = self._side("mentor", MENTOR_FEATURES)
+        side's own gathered from its rows."""
         mentor_ids, mentor_values = self._mentor_side
         mentee_ids, mentee_values = self._side("mentee", MENTEE_FEATURES)
         ints, pair_values = pgcopy.copy_out_arrays(
@@ -129,7 +128,7 @@ class FeatureSession:
         self.conn.execute(sql(fill))
         self.conn.execute(sql("features/pair_mentors.sql"))
         self._history(mentors=True)
-        features = self._select(mentors=True)
+        features = self._select()
         meta = pd.read_sql(sql(labels), self.conn)
         return meta.merge(features, on="pair_id", how="inner", validate="one_to_one")
 
@@ -164,7 +163,7 @@ class FeatureSession:
             "pair_id": np.arange(len(mentees)), "mentee_id": mentees, "mentor_id": mentors,
             "as_of": np.full(len(mentees), stamp)})
         self._history(mentors=fresh)
-        frame = self._select(mentors=fresh)
+        frame = self._select()
         frame.insert(3, "as_of", pd.Timestamp(as_of))
         return frame
 

@@ -83,12 +83,13 @@ def copy_out_arrays(conn: Connection, query: str, integers: list[str], floats: l
     count = (len(data) - len(SIGNATURE) - len(TRAILER)) // dtype.itemsize
     rows = np.frombuffer(data, dtype=dtype, count=count, offset=len(SIGNATURE))
     ints = {c: rows[c].astype(np.int64) for c in integers}
-    matrix = np.zeros((count, len(floats)))
-    if floats and count:  # every float column read as one strided view: one conversion
-        first = dtype.fields[floats[0]][1]
-        matrix[:] = np.ndarray((count, len(floats)), dtype=">f8", buffer=data,
-                               offset=len(SIGNATURE) + first, strides=(dtype.itemsize, 12))
-    return ints, matrix
+    if not (floats and count):
+        return ints, np.zeros((count, len(floats)))
+    # every float column read as one strided view: one conversion
+    first = dtype.fields[floats[0]][1]
+    return ints, np.ndarray((count, len(floats)), dtype=">f8", buffer=data,
+                            offset=len(SIGNATURE) + first,
+                            strides=(dtype.itemsize, 12)).astype(np.float64)
 
 
 def csv_text(frame: pd.DataFrame) -> io.StringIO:
