@@ -117,10 +117,16 @@ class FeatureSession:
             self.conn, _query("features/select.sql"), ["pair_id", "mentee_key", "mentor_key"],
             list(PAIR_FEATURES))
         mentee_key, mentor_key = ints["mentee_key"], ints["mentor_key"]
-        values = np.hstack([pair_values, mentor_values[mentor_key], mentee_values[mentee_key]])
+        # Column-major, as pandas keeps a block of float columns: the frame wraps the matrix
+        # instead of copying it (a copy cost more than 0.1 s per chunk of 400,000 pairs).
+        values = np.empty((len(pair_values), len(FEATURES)), order="F")
+        ends = np.cumsum([len(PAIR_FEATURES), len(MENTOR_FEATURES), len(MENTEE_FEATURES)])
+        values[:, :ends[0]] = pair_values
+        values[:, ends[0]:ends[1]] = mentor_values[mentor_key]
+        values[:, ends[1]:] = mentee_values[mentee_key]
         frame = pd.DataFrame({"pair_id": ints["pair_id"], "mentee_id": mentee_ids[mentee_key],
                               "mentor_id": mentor_ids[mentor_key]})
-        return frame.join(pd.DataFrame(values, columns=list(FEATURES)))
+        return frame.join(pd.DataFrame(values, columns=list(FEATURES), copy=False))
 
     def _labelled(self, fill: str, labels: str) -> pd.DataFrame:
         self.conn.execute(sql("features/reset.sql"))
