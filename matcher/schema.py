@@ -267,6 +267,8 @@ recommendations = sa.Table(
                         name="uq_recommendations_batch_pair"),
     sa.CheckConstraint("rank >= 1", name="ck_recommendations_rank_positive"),
     sa.Index("ix_recommendations_batch_mentor", "batch_id", "mentor_id"),
+    # Revision 0009: one partition per batch (matcher.batch_tables).
+    postgresql_partition_by="LIST (batch_id)",
 )
 
 # Revision 0005: each batch's load per eligible mentor.

@@ -42,6 +42,7 @@ from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
 from matcher import (
+    batch_tables,
     chunks,
     drift,
     evaluation,
@@ -131,6 +132,7 @@ def run_batch(engine: Engine, options: ScoreOptions, job: JobRun,
     job.stage = "cleaning up after dead runs"
     with engine.begin() as conn:
         conn.execute(sql("scoring/abandon_unfinished.sql"))
+        batch_tables.drop_unattached(conn)
     job.stage = "loading the champion"
     with engine.begin() as conn:
         champion, acceptance = _champions(conn)
@@ -156,6 +158,7 @@ def run_batch(engine: Engine, options: ScoreOptions, job: JobRun,
             with engine.begin() as conn:
                 conn.execute(sql("scoring/fail_batch.sql"),
                              {"batch_id": batch_id, "error": str(exc)[:2000] or repr(exc)})
+                batch_tables.drop_unattached(conn, batch_id)
         except Exception:  # noqa: BLE001 - the next run marks it failed; keep the real cause
             log.debug("batch %d: could not mark it failed now; the next run will", batch_id)
         raise
@@ -340,7 +343,7 @@ def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
             texts, said = reasons.explain(model.contributions(X), X, model.features, context)
             part = part.assign(explanation=texts, reasons=said, batch_id=batch_id)
         with clock("write"), engine.begin() as conn:
-            copy_frame(conn, "recommendations", part[
+            copy_frame(conn, table, part[
                 ["batch_id", "mentee_id", "rank", "mentor_id", "score", "explanation",
                  "p_accept", "p_success", "reasons", "propensity", "explored"]])
 
@@ -351,6 +354,8 @@ def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
     job.check()
     job.stage = "explaining and writing the batch"
     started = time.perf_counter()
+    with engine.begin() as conn:
+        table = batch_tables.create(conn, batch_id)
     # parts of at most WRITE_ROWS rows: the explanations and CSV text of one part at a
     # time per thread, not of half the batch
     parts = np.array_split(np.arange(len(chosen)), max(options.workers,
@@ -374,12 +379,15 @@ def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
     with clock("publish"), engine.begin() as conn:
         lease.verify(conn, "score", job.token)
         _refuse_to_shrink(conn, len(per_mentee), options.allow_shrink)
+        batch_tables.attach(conn, batch_id)
         conn.execute(sql("scoring/publish.sql"), {
             "batch_id": batch_id, "counts": json.dumps(counts),
             "timings": json.dumps({k: round(v, 3) for k, v in timings.items()})})
     job.stage = "pruning old batches"
     with engine.begin() as conn:
-        conn.execute(sql("scoring/prune.sql"), {"keep": options.keep_batches})
+        old = list(conn.execute(sql("scoring/prune.sql"), {"keep": options.keep_batches})
+                   .scalars())
+    batch_tables.retire(engine, old)
     log.info("batch %d published: %s", batch_id, counts)
     return BatchResult(batch_id, champion.version_id, counts, timings)
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from matcher import loader
+from matcher import batch_tables, loader
 from matcher.availability import parse_availability, utc_slots
 from matcher.db import sql
 from matcher.errors import MatcherError
@@ -362,6 +362,7 @@ def seed_database(engine, n_mentors: int, n_mentees: int, seed: int, as_of: date
                                "run `matcher seed --replace` to delete all data and reseed")
         offsets = loader.timezone_offsets(conn)
         world = build_world(n_mentors, n_mentees, seed, as_of, offsets, progress)
+        batch_tables.drop_all(conn)
         conn.execute(sql("synthetic/seed/clear_all.sql"))
         report = loader.load(conn, world.data)
         mentor_rows, mentee_rows = _truth_rows(world)

@@ -1,5 +1,5 @@
--- A run that failed with an error it could catch: record it and drop the batch's rows.
+-- A run that failed with an error it could catch: record it (its table, never attached, is
+-- dropped by the caller).
 UPDATE recommendation_batches
 SET status = 'failed', finished_at = now(), error = :error
-WHERE id = :batch_id AND status = 'building';
-DELETE FROM recommendations WHERE batch_id = :batch_id;
+WHERE id = :batch_id AND status = 'building'
