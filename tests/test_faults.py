@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from matcher import batch_tables
 from matcher.lease import Session
 
 from .helpers import assert_denied, invoke, seed
@@ -225,6 +226,8 @@ def test_kill_9_leaves_the_old_batch_and_the_next_run_marks_it_abandoned(trained
             "SELECT count(*) FROM recommendation_batches WHERE status = 'building'")).scalar()
     assert killed.status == "failed" and killed.error.startswith("abandoned")
     assert building == 0
+    with engine.connect() as conn:  # the killed run's batch table is gone too
+        assert [t.attached for t in batch_tables.tables(conn)] == [True, True]
 
 
 def test_kill_9_between_promotion_and_decision_promotes_nothing(trained, db_url):

@@ -1,0 +1,150 @@
+"""Each batch in a partition of its own: attached when published, dropped when pruned, never
+left behind by a failed or killed run; readers are not blocked while an old batch goes."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from matcher import batch_tables
+from matcher.cli import cli
+
+from .helpers import assert_denied, invoke, seed
+
+
+@pytest.fixture
+def trained(db_url, engine, tmp_path):
+    seed("--scale", "tiny", "--seed", "11")
+    invoke("train", "--algorithms", "xgboost", "--oracle-mentees", "20", "--report-dir",
+           str(tmp_path))
+    return engine
+
+
+def _state(engine) -> tuple[dict[int, bool], list[int], int | None]:
+    """({batch: attached} of every batch table, published batches, the current batch)."""
+    with engine.connect() as conn:
+        tables = {t.batch_id: t.attached for t in batch_tables.tables(conn)}
+        published = list(conn.execute(sa.text(
+            "SELECT id FROM recommendation_batches WHERE status = 'published' ORDER BY id"
+        )).scalars())
+        current = conn.execute(sa.text("SELECT batch_id FROM published_batch")).scalar()
+    return tables, published, current
+
+
+def test_every_published_batch_is_an_attached_partition_and_pruning_drops_the_old(
+        trained, monkeypatch):
+    monkeypatch.setenv("MATCHER_KEEP_BATCHES", "2")
+    for _ in range(3):
+        invoke("score")
+    tables, published, current = _state(trained)
+    assert published == [2, 3] and current == 3
+    assert tables == {2: True, 3: True}  # batch 1's partition is gone with its log row
+    with trained.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT batch_id, count(*) FROM recommendations GROUP BY batch_id ORDER BY 1"
+        )).all()
+    assert [b for b, _ in rows] == [2, 3] and all(n > 0 for _, n in rows)
+
+
+def test_a_failed_run_leaves_no_table_and_the_old_batch_stays(trained, monkeypatch):
+    invoke("score")
+    before, _, current = _state(trained)
+
+    def refuse(conn, batch_id):
+        raise RuntimeError("injected: the publishing transaction failed")
+
+    monkeypatch.setattr(batch_tables, "attach", refuse)
+    result = CliRunner().invoke(cli, ["score"])
+    assert result.exit_code != 0 and "injected" in str(result.exception or result.output)
+    tables, published, now_current = _state(trained)
+    assert tables == before == {current: True} and now_current == current
+    with trained.connect() as conn:
+        status = conn.execute(sa.text(
+            "SELECT status FROM recommendation_batches ORDER BY id DESC LIMIT 1")).scalar()
+    assert status == "failed"
+
+
+def test_a_table_left_by_a_dead_run_is_dropped_by_the_next_run(trained):
+    invoke("score")
+    with trained.begin() as conn:  # what a run killed while writing leaves behind
+        conn.execute(sa.text("INSERT INTO recommendation_batches (id, status) "
+                             "OVERRIDING SYSTEM VALUE VALUES (99, 'building')"))
+        batch_tables.create(conn, 99)
+    assert _state(trained)[0][99] is False
+    invoke("score")
+    tables, published, current = _state(trained)
+    assert 99 not in tables and set(tables) == set(published) and current in tables
+
+
+def test_pruning_waits_for_a_reader_of_the_old_batch_without_blocking_other_readers(
+        trained, monkeypatch):
+    monkeypatch.setenv("MATCHER_KEEP_BATCHES", "1")
+    invoke("score")
+    old = _state(trained)[2]
+    reader = trained.connect()
+    reader.execute(sa.text("SELECT count(*) FROM current_recommendations")).scalar()
+    # ... and its transaction stays open, holding the old batch's partition
+    run = threading.Thread(target=invoke, args=("score",))
+    run.start()
+    try:
+        with trained.connect() as conn:
+            for _ in range(1200):
+                waiting = conn.execute(sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE query LIKE "
+                    "'%DETACH PARTITION%CONCURRENTLY%' AND wait_event_type = 'Lock'")).scalar()
+                conn.commit()
+                if waiting:
+                    break
+                threading.Event().wait(0.05)
+            assert waiting, "the prune never waited for the reader"
+            # another reader meanwhile: served at once, the new batch only
+            conn.execute(sa.text("SET LOCAL statement_timeout = '5s'"))
+            seen = conn.execute(sa.text(
+                "SELECT count(*), min(batch_id), max(batch_id) FROM current_recommendations"
+            )).one()
+            conn.rollback()
+    finally:
+        reader.rollback()
+        reader.close()
+        run.join()
+    assert seen[0] > 0 and seen[1] == seen[2] == old + 1
+    tables, published, current = _state(trained)
+    assert tables == {old + 1: True} and published == [old + 1]
+
+
+def test_a_writer_cannot_slip_rows_into_a_batch_that_has_no_table(trained):
+    invoke("score")
+    with trained.connect() as conn:
+        mentee, mentor = conn.execute(sa.text(
+            "SELECT mentee_id, mentor_id FROM recommendations LIMIT 1")).one()
+        conn.execute(sa.text("INSERT INTO recommendation_batches (id, status) "
+                             "OVERRIDING SYSTEM VALUE VALUES (77, 'building')"))
+        with pytest.raises(sa.exc.IntegrityError, match="no partition"):
+            conn.execute(sa.text(
+                "INSERT INTO recommendations (batch_id, mentee_id, rank, mentor_id, score) "
+                "VALUES (77, :e, 1, :m, 0.5)"), {"e": mentee, "m": mentor})
+
+
+def test_the_reader_role_cannot_read_a_batch_table_directly(trained, reader_role):
+    invoke("score")
+    current = _state(trained)[2]
+    with trained.connect() as conn:
+        conn.execute(sa.text(f'SET ROLE "{reader_role}"'))
+        assert conn.execute(sa.text("SELECT count(*) FROM current_recommendations")).scalar()
+        conn.rollback()
+        assert_denied(conn, reader_role,
+                      [f"SELECT count(*) FROM {batch_tables.table_name(current)}"])
+
+
+def test_reseeding_drops_every_batch_table(trained):
+    invoke("score")
+    invoke("score")
+    seed("--scale", "tiny", "--seed", "12", "--replace")
+    assert _state(trained) == ({}, [], None)
+    invoke("train", "--algorithms", "xgboost", "--oracle-mentees", "20")
+    invoke("score")  # batch ids start again at 1: its table is new
+    tables, published, current = _state(trained)
+    assert tables == {1: True} and published == [1] and current == 1
