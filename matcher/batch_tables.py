@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 #: How long retiring an old batch waits for readers of its partition (then the next run
 #: tries again).
-RETIRE_LOCK_TIMEOUT = "60s"
+RETIRE_LOCK_TIMEOUT = "30s"
 
 
 def table_name(batch_id: int) -> str:
@@ -92,7 +92,7 @@ def retire(engine: Engine, batch_ids: list[int]) -> list[int]:
                     _run(conn, "finalize.sql" if table.detach_pending else "detach.sql",
                          batch_id)
                 _run(conn, "drop.sql", batch_id)
-                conn.execute(sql("scoring/delete_batch.sql"), {"batch_id": batch_id})
+                conn.execute(sql("batch_tables/delete_batch.sql"), {"batch_id": batch_id})
             except Exception as exc:  # noqa: BLE001 - pruning is retried by the next run
                 log.warning("batch %d not pruned now (%s); the next run tries again",
                             batch_id, str(exc).splitlines()[0])

@@ -115,6 +115,24 @@ def test_pruning_waits_for_a_reader_of_the_old_batch_without_blocking_other_read
     assert tables == {old + 1: True} and published == [old + 1]
 
 
+def test_a_reader_holding_the_old_batch_too_long_defers_its_pruning_to_the_next_run(
+        trained, monkeypatch, caplog):
+    monkeypatch.setenv("MATCHER_KEEP_BATCHES", "1")
+    monkeypatch.setattr(batch_tables, "RETIRE_LOCK_TIMEOUT", "1s")
+    invoke("score")
+    old = _state(trained)[2]
+    with trained.connect() as reader:
+        reader.execute(sa.text("SELECT count(*) FROM current_recommendations")).scalar()
+        invoke("score")  # publishes; the old batch waits for the reader, then stays
+        tables, published, current = _state(trained)
+        assert current == old + 1 and old in tables and old in published
+        assert f"batch {old} not pruned now" in caplog.text
+        reader.rollback()
+    invoke("score")
+    tables, published, current = _state(trained)
+    assert tables == {current: True} and published == [current] == [old + 2]
+
+
 def test_a_writer_cannot_slip_rows_into_a_batch_that_has_no_table(trained):
     invoke("score")
     with trained.connect() as conn:
