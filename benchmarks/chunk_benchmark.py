@@ -7,7 +7,10 @@ Seeds a world in a scratch database, trains an XGBoost champion, then for the fi
 :meth:`matcher.features.FeatureSession.candidate_frame`: COPY of the pairs in, the
 point-in-time history, the feature query and its binary COPY out), the model's predictions
 and each mentee's best candidates. The first chunk also builds every eligible mentor's
-history (once per night and connection); it is printed apart.
+history (once per night and connection); it is printed apart. Last, on the last chunk's
+pairs, the pairwise feature query against its floor: the same joins and binary COPY with
+every feature a constant (``benchmarks/feature_floor.sql``), what PostgreSQL costs per row
+before any feature is computed.
 
     .venv/bin/python -m benchmarks.chunk_benchmark --scale large
 """
@@ -17,11 +20,12 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 
 from benchmarks.common import parse, scale_parser, scratch_database
-from matcher import chunks, evaluation, registry
+from matcher import chunks, evaluation, features, pgcopy, registry
 from matcher.candidates import active_mentee_ids
 from matcher.features import MAX_CANDIDATES, FeatureSession
 from matcher.synthetic import oracle
@@ -30,6 +34,7 @@ from matcher.training import train
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 CHUNK = 2000
+REPEATS = 3
 
 
 def main() -> None:
@@ -73,6 +78,7 @@ def main() -> None:
                 if n:
                     seconds["best candidates per mentee"] += time.perf_counter() - start
                     pairs += len(frame)
+            query_seconds = _pair_query_against_its_floor(conn)
         engine.dispose()
     timed = len(parts) - 1
     print(f"{args.scale} ({n_mentors:,} mentors x {n_mentees:,} mentees): {timed} chunks of "
@@ -85,6 +91,26 @@ def main() -> None:
               f"{value / max(timed, 1) / per_chunk:5.0%}")
     print(f"one chunk on one connection: {per_chunk:.2f} s, "
           f"{pairs / max(sum(seconds.values()), 1e-9):,.0f} pairs/s")
+    real, floor = query_seconds
+    print(f"pairwise feature query of the last chunk (best of {REPEATS}): {real:.3f} s; "
+          f"the same joins and COPY with constant features: {floor:.3f} s "
+          f"({floor / real:.0%} of it: PostgreSQL's cost per row, whatever is computed)")
+
+
+def _pair_query_against_its_floor(conn) -> tuple[float, float]:
+    """Best-of seconds of the pairwise feature query on the last chunk's pairs, and of the
+    same query with every feature a constant (benchmarks/feature_floor.sql)."""
+    floor = (Path(__file__).parent / "feature_floor.sql").read_text().rstrip().rstrip(";")
+    timings = []
+    for query in (features._query("features/select.sql"), floor):
+        best = float("inf")
+        for _ in range(REPEATS):
+            start = time.perf_counter()
+            pgcopy.copy_out_arrays(conn, query, ["pair_id", "mentee_key", "mentor_key"],
+                                   list(features.PAIR_FEATURES))
+            best = min(best, time.perf_counter() - start)
+        timings.append(best)
+    return timings[0], timings[1]
 
 
 if __name__ == "__main__":
