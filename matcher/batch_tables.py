@@ -84,18 +84,21 @@ def retire(engine: Engine, batch_ids: list[int]) -> list[int]:
     retired = []
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sql("batch_tables/lock_timeout.sql"), {"timeout": RETIRE_LOCK_TIMEOUT})
-        state = {t.batch_id: t for t in tables(conn)}
-        for batch_id in batch_ids:
-            table = state.get(batch_id)
-            try:
-                if table is not None and table.attached:
-                    _run(conn, "finalize.sql" if table.detach_pending else "detach.sql",
-                         batch_id)
-                _run(conn, "drop.sql", batch_id)
-                conn.execute(sql("batch_tables/delete_batch.sql"), {"batch_id": batch_id})
-            except Exception as exc:  # noqa: BLE001 - pruning is retried by the next run
-                log.warning("batch %d not pruned now (%s); the next run tries again",
-                            batch_id, str(exc).splitlines()[0])
-                break
-            retired.append(batch_id)
+        try:
+            state = {t.batch_id: t for t in tables(conn)}
+            for batch_id in batch_ids:
+                table = state.get(batch_id)
+                try:
+                    if table is not None and table.attached:
+                        _run(conn, "finalize.sql" if table.detach_pending else "detach.sql",
+                             batch_id)
+                    _run(conn, "drop.sql", batch_id)
+                    conn.execute(sql("batch_tables/delete_batch.sql"), {"batch_id": batch_id})
+                except Exception as exc:  # noqa: BLE001 - pruning is retried by the next run
+                    log.warning("batch %d not pruned now (%s); the next run tries again",
+                                batch_id, str(exc).splitlines()[0])
+                    break
+                retired.append(batch_id)
+        finally:
+            conn.execute(sql("batch_tables/reset_lock_timeout.sql"))
     return retired
