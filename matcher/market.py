@@ -84,6 +84,11 @@ class Pool:
                    padded(mentor_codes, -1, np.int64), np.asarray(mentors),
                    padded(frame["p_accept"], 0.0, float), padded(frame["p_success"], 0.0, float))
 
+    def rows(self, index: np.ndarray) -> Pool:
+        """The same market seen from the mentees ``index`` only (same mentors)."""
+        return Pool(self.mentee_ids[index], self.mentor_ids[index], self.mentor_index[index],
+                    self.mentors, self.accept[index], self.success[index])
+
 
 def _plain_lists(pool: Pool, k: int) -> np.ndarray:
     """(mentees, min(k, P)) column indices of each mentee's K by P(accept) x P(success),
@@ -96,7 +101,11 @@ def estimated_successes(pool: Pool, columns: np.ndarray, q: np.ndarray,
                         seats: np.ndarray) -> float:
     """A fluid estimate of expected successful mentorships: each mentor fills
     min(expected accepted requests, seats), with the mean success of its accepted ones."""
-    accepted, successes = _flows(pool, columns, q)
+    return _estimate(*_flows(pool, columns, q), seats)
+
+
+def _estimate(accepted: np.ndarray, successes: np.ndarray, seats: np.ndarray) -> float:
+    """:func:`estimated_successes` from the mentors' flows."""
     fill = np.divide(np.minimum(accepted, seats), accepted, out=np.zeros_like(accepted),
                      where=accepted > 0)
     return float((successes * fill).sum())
@@ -149,23 +158,25 @@ def _best_response(pool: Pool, seats: np.ndarray, q: np.ndarray, start: np.ndarr
     robin) take the K candidates with the largest :func:`marginal_value`; the mentors' flows
     move ``1 - damping`` of the way to those of the new lists. Returns the lists with the
     largest :func:`estimated_successes` seen, each listed candidate's value when its list
-    was chosen (descending along each list), and that estimate."""
+    was chosen (descending along each list), and that estimate. Only the mentees moving in
+    a round have their values computed."""
     columns, chosen = start, start_value
     best, best_chosen = columns, chosen
-    best_value = estimated_successes(pool, columns, q, seats)
     accepted, successes = _flows(pool, columns, q)
-    turn = np.arange(len(columns)) % groups
+    best_value = _estimate(accepted, successes, seats)
+    turns = [np.flatnonzero(np.arange(len(columns)) % groups == g) for g in range(groups)]
+    markets = [pool.rows(moving) for moving in turns]
     for t in range(steps):
-        value = marginal_value(pool, columns, q, accepted, successes, seats)
-        moving = turn == t % groups
-        fresh = np.argsort(-value[moving], axis=1, kind="stable")[:, :columns.shape[1]]
+        moving, market = turns[t % groups], markets[t % groups]
+        value = marginal_value(market, columns[moving], q, accepted, successes, seats)
+        fresh = np.argsort(-value, axis=1, kind="stable")[:, :columns.shape[1]]
         columns, chosen = columns.copy(), chosen.copy()
         columns[moving] = fresh
-        chosen[moving] = np.take_along_axis(value[moving], fresh, axis=1)
-        estimate = estimated_successes(pool, columns, q, seats)
+        chosen[moving] = np.take_along_axis(value, fresh, axis=1)
+        new_accepted, new_successes = _flows(pool, columns, q)
+        estimate = _estimate(new_accepted, new_successes, seats)
         if estimate > best_value:
             best, best_chosen, best_value = columns, chosen, estimate
-        new_accepted, new_successes = _flows(pool, columns, q)
         accepted = damping * accepted + (1 - damping) * new_accepted
         successes = damping * successes + (1 - damping) * new_successes
     return best, best_chosen, best_value

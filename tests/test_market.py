@@ -83,6 +83,28 @@ def test_every_mentee_keeps_k_and_the_lists_are_the_same_every_time():
                                   again.chosen.reset_index(drop=True))
 
 
+def test_a_mentees_marginal_values_do_not_depend_on_which_other_mentees_are_computed():
+    rng = np.random.default_rng(3)
+    mentees, mentors, per_mentee = 200, 40, 12
+    frame = pd.DataFrame({
+        "mentee_id": np.repeat(np.arange(mentees), per_mentee),
+        "mentor_id": np.concatenate([rng.choice(mentors, per_mentee, replace=False)
+                                     for _ in range(mentees)]),
+        "p_accept": rng.random(mentees * per_mentee),
+        "p_success": rng.random(mentees * per_mentee)}).sample(frac=0.9, random_state=3)
+    pool = market.Pool.from_frame(frame)
+    seats = rng.integers(0, 3, len(pool.mentors)).astype(float)
+    q = market.request_probability(examination.prior(5))
+    columns = market._plain_lists(pool, 5)
+    accepted, successes = market._flows(pool, columns, q)
+    every = market.marginal_value(pool, columns, q, accepted, successes, seats)
+    some = np.flatnonzero(rng.random(len(columns)) < 0.3)
+    alone = market.marginal_value(pool.rows(some), columns[some], q, accepted, successes,
+                                  seats)
+    assert np.isfinite(every).any() and (every[some] != 0).any()
+    np.testing.assert_array_equal(alone, every[some])
+
+
 def test_with_more_seats_than_mentees_the_lists_are_by_expected_success():
     roomy = {m: 10 for m in SEATS}
     result = market.market_lists(CANDIDATES, roomy, 2, np.ones(2))
