@@ -6,7 +6,9 @@ the pairs scored per second, peak resident memory of this process, and the raw
 ``xgboost`` predict rate on a same-shaped random matrix (300 trees of depth 6) measured in
 the same run, as the physical limit. With ``--dask local:N`` the chunks run on a local
 Dask cluster of N worker processes (``matcher score --dask``), and the line "per worker"
-gives the pairs scored per second of chunk wall time per worker.
+gives the pairs scored per second of chunk wall time per worker. With ``--nights N`` the
+batch is scored N times keeping one batch, so every night after the first also prunes the
+one before (the "prune" line); the figures are the last night's.
 
     .venv/bin/python -m benchmarks.scoring_benchmark --scale medium
     .venv/bin/python -m benchmarks.scoring_benchmark --scale medium --dask local:2
@@ -51,15 +53,19 @@ def main() -> None:
                         help="market-aware lists (default) or plain per-mentee top-K")
     parser.add_argument("--dask", default=None, metavar="ADDRESS",
                         help="score the chunks on a Dask cluster (e.g. local:2)")
+    parser.add_argument("--nights", type=int, default=1,
+                        help="nights scored, keeping one batch (default 1: no pruning)")
     args, n_mentors, n_mentees = parse(parser)
     with scratch_database() as url:
         engine = sa.create_engine(url)
         seed_database(engine, n_mentors, n_mentees, 42, AS_OF, replace=False)
         train(engine, ["xgboost"], oracle_source=oracle.source(50))
-        start = time.perf_counter()
-        result = score(engine, ScoreOptions(k=10, workers=args.workers,
-                                            objective=args.objective, dask=args.dask))
-        wall = time.perf_counter() - start
+        for _ in range(args.nights):
+            start = time.perf_counter()
+            result = score(engine, ScoreOptions(k=10, workers=args.workers,
+                                                objective=args.objective, dask=args.dask,
+                                                keep_batches=1))
+            wall = time.perf_counter() - start
         engine.dispose()
     pairs = result.counts["pairs_scored"]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -384,10 +384,11 @@ def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
             "batch_id": batch_id, "counts": json.dumps(counts),
             "timings": json.dumps({k: round(v, 3) for k, v in timings.items()})})
     job.stage = "pruning old batches"
-    with engine.begin() as conn:
-        old = list(conn.execute(sql("scoring/prune.sql"), {"keep": options.keep_batches})
-                   .scalars())
-    batch_tables.retire(engine, old)
+    with clock("prune"):  # after publishing: in the returned timings, not the batch's
+        with engine.begin() as conn:
+            old = list(conn.execute(sql("scoring/prune.sql"), {"keep": options.keep_batches})
+                       .scalars())
+        batch_tables.retire(engine, old)
     log.info("batch %d published: %s", batch_id, counts)
     return BatchResult(batch_id, champion.version_id, counts, timings)
 
