@@ -4,8 +4,14 @@ A run fills its batch's table with no index or foreign key to maintain row by ro
 publishing transaction attaches it (the keys are then checked in one query each and the
 indexes built by sorting); an old batch leaves by detaching and dropping its table instead
 of deleting its rows one by one (``matcher.batch_tables``). The parent keeps every column,
-key, index and check of revision 0008, so readers and writers of ``recommendations`` and
-``current_recommendations`` see no difference. Existing batches become partitions.
+key, index and check of revision 0008. Published batches become partitions (rows of a batch
+never published were never shown and go).
+
+``current_recommendations`` shows the newest attached batch, which is the published one
+(a batch is attached in the transaction that publishes it). It no longer reads the
+``published_batch`` pointer: a statement planned before a publish commits and executed
+after it would see the new pointer but not the new partition, so an empty list; the
+partitions it planned with always hold the batch it then shows.
 
 Revision ID: 0009
 Revises: 0008
@@ -20,8 +26,8 @@ down_revision = "0008"
 branch_labels = None
 depends_on = None
 
-#: The view reads recommendations, so it is dropped and created again on the new table,
-#: from its own definition, with its readers' grants.
+#: The view reads recommendations, so it is dropped and created again on the new table, with
+#: its readers' grants.
 _SAVE_VIEW = """
 CREATE TEMP TABLE view_grants ON COMMIT DROP AS
 SELECT grantee, privilege_type FROM information_schema.role_table_grants
@@ -64,7 +70,33 @@ ALTER TABLE recommendations
         REFERENCES mentors (id) ON DELETE CASCADE;
 CREATE INDEX ix_recommendations_batch_mentor ON recommendations (batch_id, mentor_id);
 """
-_BATCHES = "SELECT DISTINCT batch_id FROM recommendations_unpartitioned ORDER BY batch_id"
+_VIEW = """
+CREATE VIEW current_recommendations AS
+SELECT me.external_id AS mentee_id,
+       mo.external_id AS mentor_id,
+       r.rank,
+       r.score,
+       r.explanation,
+       r.batch_id,
+       b.finished_at AS generated_at,
+       r.p_accept,
+       r.p_success,
+       r.reasons
+FROM {source}
+JOIN recommendation_batches b ON b.id = r.batch_id
+JOIN mentees me ON me.id = r.mentee_id
+JOIN mentors mo ON mo.id = r.mentor_id{where};
+"""
+#: The newest attached batch (upgrade), or the one published_batch points at (revision 0008).
+_NEWEST = {"source": "recommendations r",
+           "where": "\nWHERE r.batch_id = (SELECT max(batch_id) FROM recommendations)"}
+_POINTED = {"source": "published_batch p\nJOIN recommendations r ON r.batch_id = p.batch_id",
+            "where": ""}
+_BATCHES = """
+SELECT id FROM recommendation_batches
+WHERE status = 'published' AND id IN (SELECT batch_id FROM recommendations_unpartitioned)
+ORDER BY id
+"""
 _PARTITION = """
 CREATE TABLE {table} PARTITION OF recommendations FOR VALUES IN ({batch_id});
 INSERT INTO {table} SELECT * FROM recommendations_unpartitioned WHERE batch_id = {batch_id};
@@ -78,11 +110,6 @@ WHERE c.relkind = 'r' AND NOT c.relispartition
 """
 
 
-def _view_definition() -> str:
-    return op.get_bind().exec_driver_sql(
-        "SELECT pg_get_viewdef('current_recommendations'::regclass)").scalar_one()
-
-
 def _execute(template: str, **parts) -> None:
     bind = op.get_bind()
     statement = pgsql.SQL(template).format(**parts)
@@ -90,7 +117,6 @@ def _execute(template: str, **parts) -> None:
 
 
 def upgrade() -> None:
-    view = _view_definition()
     op.execute(_SAVE_VIEW)
     op.execute(_RENAME.format(old="recommendations_unpartitioned"))
     op.execute(_CREATE.format(old="recommendations_unpartitioned",
@@ -99,12 +125,11 @@ def upgrade() -> None:
         _execute(_PARTITION, table=pgsql.Identifier(f"recommendations_batch_{batch_id}"),
                  batch_id=pgsql.Literal(int(batch_id)))
     op.execute("DROP TABLE recommendations_unpartitioned")
-    op.execute(f"CREATE VIEW current_recommendations AS {view}")
+    op.execute(_VIEW.format(**_NEWEST))
     op.execute(_RESTORE_GRANTS)
 
 
 def downgrade() -> None:
-    view = _view_definition()
     op.execute(_SAVE_VIEW)
     op.execute(_RENAME.format(old="recommendations_partitioned"))
     op.execute(_CREATE.format(old="recommendations_partitioned", partitioned=""))
@@ -112,5 +137,5 @@ def downgrade() -> None:
     op.execute("DROP TABLE recommendations_partitioned")  # and its partitions
     for name in op.get_bind().exec_driver_sql(_UNATTACHED).scalars().all():
         _execute("DROP TABLE {table}", table=pgsql.Identifier(name))
-    op.execute(f"CREATE VIEW current_recommendations AS {view}")
+    op.execute(_VIEW.format(**_POINTED))
     op.execute(_RESTORE_GRANTS)
