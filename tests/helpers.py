@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -84,3 +86,33 @@ def index_and_constraint_definitions(url: str) -> list[str]:
             {"tables": list(PROGRAMME_TABLES)}).scalars().all()
     engine.dispose()
     return rows
+
+
+class Readers:
+    """A thread reading current_recommendations over and over: (rows, batches) per read."""
+
+    def __init__(self, url) -> None:
+        self.url, self.seen, self.stop = url, [], threading.Event()
+        self.thread = threading.Thread(target=self._read)
+
+    def _read(self) -> None:
+        reader = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
+        with reader.connect() as conn:
+            while not self.stop.is_set():
+                self.seen.append(tuple(conn.execute(sa.text(
+                    "SELECT count(*), count(DISTINCT batch_id) FROM current_recommendations"
+                )).one()))
+                conn.commit()
+                time.sleep(0.01)
+        reader.dispose()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+    def never_saw_empty_or_mixed(self) -> bool:
+        return bool(self.seen) and all(rows > 0 and batches == 1 for rows, batches in self.seen)

@@ -13,7 +13,7 @@ from matcher import batch_tables
 from matcher.cli import cli
 from matcher.db import sql
 
-from .helpers import assert_denied, invoke, seed
+from .helpers import Readers, assert_denied, invoke, seed
 
 
 @pytest.fixture
@@ -198,27 +198,9 @@ def test_readers_never_see_an_empty_list_while_batches_are_attached_and_publishe
                                                       "timings": "{}"})
 
     publish()
-    seen, stop = [], threading.Event()
-
-    def read() -> None:
-        reader = sa.create_engine(engine.url, poolclass=sa.pool.NullPool)
-        with reader.connect() as conn:
-            while not stop.is_set():
-                seen.append(tuple(conn.execute(sa.text(
-                    "SELECT count(*), count(DISTINCT batch_id) FROM current_recommendations"
-                )).one()))
-                conn.commit()
-        reader.dispose()
-
-    readers = [threading.Thread(target=read) for _ in range(2)]
-    for thread in readers:
-        thread.start()
-    try:
+    with Readers(engine.url) as readers, Readers(engine.url) as more:
         for _ in range(60):
             publish()
-    finally:
-        stop.set()
-        for thread in readers:
-            thread.join()
+    seen = readers.seen + more.seen
     assert len(seen) > 60
     assert set(seen) == {(500, 1)}

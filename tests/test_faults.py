@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from contextlib import contextmanager
 
@@ -24,7 +23,7 @@ import sqlalchemy as sa
 from matcher import batch_tables
 from matcher.lease import Session
 
-from .helpers import assert_denied, invoke, seed
+from .helpers import Readers, assert_denied, invoke, seed
 
 pytestmark = pytest.mark.slow
 
@@ -95,36 +94,6 @@ def _published(engine) -> pd.DataFrame:
         return pd.read_sql(sa.text(
             "SELECT batch_id, mentee_id, rank, mentor_id, score FROM current_recommendations "
             "ORDER BY mentee_id, rank"), conn)
-
-
-class Readers:
-    """A thread reading current_recommendations over and over: (rows, batches) per read."""
-
-    def __init__(self, url) -> None:
-        self.url, self.seen, self.stop = url, [], threading.Event()
-        self.thread = threading.Thread(target=self._read)
-
-    def _read(self) -> None:
-        reader = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
-        with reader.connect() as conn:
-            while not self.stop.is_set():
-                self.seen.append(tuple(conn.execute(sa.text(
-                    "SELECT count(*), count(DISTINCT batch_id) FROM current_recommendations"
-                )).one()))
-                conn.commit()
-                time.sleep(0.01)
-        reader.dispose()
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join()
-
-    def never_saw_empty_or_mixed(self) -> bool:
-        return bool(self.seen) and all(rows > 0 and batches == 1 for rows, batches in self.seen)
 
 
 def test_a_run_whose_lease_session_is_terminated_never_publishes(trained, db_url):

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from datetime import UTC, datetime
 
@@ -20,7 +19,7 @@ from matcher import registry
 from matcher.db import sql
 from matcher.lease import Session
 
-from .helpers import assert_denied, invoke, seed
+from .helpers import Readers, assert_denied, invoke, seed
 
 SHOW = "SELECT mentee_id, mentor_id, rank, batch_id FROM current_recommendations"
 
@@ -96,29 +95,11 @@ def test_readers_never_see_an_empty_or_mixed_batch(trained):
     engine = trained
     invoke("score")
     expected = len(_published(engine))
-    seen, stop = [], threading.Event()
-
-    def read():
-        reader = sa.create_engine(engine.url, poolclass=sa.pool.NullPool)
-        with reader.connect() as conn:
-            while not stop.is_set():
-                rows = conn.execute(sa.text(
-                    "SELECT count(*), count(DISTINCT batch_id) FROM current_recommendations"
-                )).one()
-                conn.commit()
-                seen.append(tuple(rows))
-        reader.dispose()
-
-    thread = threading.Thread(target=read)
-    thread.start()
-    try:
+    with Readers(engine.url) as readers:
         for _ in range(3):
             invoke("score")
-    finally:
-        stop.set()
-        thread.join()
-    assert len(seen) > 10
-    assert set(seen) == {(expected, 1)}
+    assert len(readers.seen) > 10
+    assert set(readers.seen) == {(expected, 1)}
 
 
 def test_a_second_run_is_refused_while_one_holds_the_lock(trained, db_url):
