@@ -97,9 +97,12 @@ SELECT id FROM recommendation_batches
 WHERE status = 'published' AND id IN (SELECT batch_id FROM recommendations_unpartitioned)
 ORDER BY id
 """
+#: Each kept batch filled as a run fills one: a plain table, then attached (keys checked in
+#: one query each, indexes built by sorting, not row by row).
 _PARTITION = """
-CREATE TABLE {table} PARTITION OF recommendations FOR VALUES IN ({batch_id});
+CREATE TABLE {table} (LIKE recommendations INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
 INSERT INTO {table} SELECT * FROM recommendations_unpartitioned WHERE batch_id = {batch_id};
+ALTER TABLE recommendations ATTACH PARTITION {table} FOR VALUES IN ({batch_id});
 """
 #: Tables of batches that runs left unattached (they hold no published row).
 _UNATTACHED = """
