@@ -93,6 +93,18 @@ def engine(db_url: str) -> Iterator[sa.Engine]:
 
 
 @pytest.fixture
+def trained(db_url: str, engine: sa.Engine, tmp_path) -> sa.Engine:
+    """A tiny seeded world (seed 11) with an XGBoost champion; modules that need another
+    world or champion define their own ``trained``."""
+    from .helpers import invoke, seed
+
+    seed("--scale", "tiny", "--seed", "11")
+    invoke("train", "--algorithms", "xgboost", "--oracle-mentees", "20", "--report-dir",
+           str(tmp_path))
+    return engine
+
+
+@pytest.fixture
 def reader_role(engine: sa.Engine) -> Iterator[str]:
     """A role made by `matcher db grant-reader ROLE --create`, dropped afterwards."""
     from .helpers import invoke

@@ -16,14 +16,6 @@ from matcher.db import sql
 from .helpers import Readers, assert_denied, invoke, seed
 
 
-@pytest.fixture
-def trained(db_url, engine, tmp_path):
-    seed("--scale", "tiny", "--seed", "11")
-    invoke("train", "--algorithms", "xgboost", "--oracle-mentees", "20", "--report-dir",
-           str(tmp_path))
-    return engine
-
-
 def _state(engine) -> tuple[dict[int, bool], list[int], int | None]:
     """({batch: attached} of every batch table, published batches, the current batch)."""
     with engine.connect() as conn:

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
-import pytest
 import sqlalchemy as sa
 
 from matcher import registry
@@ -22,14 +21,6 @@ from matcher.lease import Session
 from .helpers import Readers, assert_denied, invoke, seed
 
 SHOW = "SELECT mentee_id, mentor_id, rank, batch_id FROM current_recommendations"
-
-
-@pytest.fixture
-def trained(db_url, engine, tmp_path):
-    seed("--scale", "tiny", "--seed", "11")
-    invoke("train", "--algorithms", "xgboost", "--oracle-mentees", "20", "--report-dir",
-           str(tmp_path))
-    return engine
 
 
 def _published(engine) -> pd.DataFrame:
