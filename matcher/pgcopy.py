@@ -1,16 +1,22 @@
 """COPY in and out of PostgreSQL: the shared plumbing every stage that moves rows in bulk uses.
 
-* Text COPY (CSV) for frames and rows of any type: :func:`copy_frame`, :func:`copy_rows`.
-* Binary COPY for fixed-width numeric columns, packed and unpacked with numpy, with no
-  per-value text formatting or parsing on either side: :func:`copy_in`, :func:`copy_out`.
-  Only what matcher moves in bulk: 8-byte integers, 8-byte floats and timestamps, never
-  NULL (NULL floats travel as NaN). Format: https://www.postgresql.org/docs/current/sql-copy.html
+* Binary COPY of frames into tables, packed with numpy a column at a time (numbers, booleans,
+  timestamps, text and jsonb, with NULLs): :func:`copy_frame`.
+* Binary COPY of fixed-width numeric columns in and out, with no per-value text formatting
+  or parsing on either side: :func:`copy_in`, :func:`copy_out`. Only what matcher moves in
+  bulk: 8-byte integers, 8-byte floats and timestamps, never NULL (NULL floats travel as
+  NaN).
+* Text COPY (CSV) of rows, for imports that PostgreSQL parses and checks:
+  :func:`copy_rows`.
+
+Format: https://www.postgresql.org/docs/current/sql-copy.html
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 from datetime import UTC, datetime
 
 import numpy as np
@@ -20,6 +26,7 @@ from sqlalchemy import Connection
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 TRAILER = b"\xff\xff"
+NULL_FIELD = b"\xff\xff\xff\xff"  # a field's length -1: NULL, no value
 POSTGRES_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -100,10 +107,98 @@ def csv_text(frame: pd.DataFrame) -> io.StringIO:
     return buffer
 
 
+#: How binary COPY sends a value of each type matcher writes from frames: a fixed-width
+#: big-endian number (numpy dtype), or ``None`` for text sent as its UTF-8 bytes.
+_BINARY = {"smallint": ">i2", "integer": ">i4", "bigint": ">i8", "double precision": ">f8",
+           "real": ">f4", "boolean": "?", "timestamp with time zone": ">i8",
+           "text": None, "jsonb": None}
+
+
+def _column_types(conn: Connection, table: str, columns: list[str]) -> list[str]:
+    """The type (as ``format_type`` spells it) of each of ``table``'s ``columns``."""
+    found = dict(conn.exec_driver_sql(
+        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+        "WHERE attrelid = to_regclass(quote_ident(%(table)s)) AND attnum > 0 "
+        "AND NOT attisdropped", {"table": table}).all())
+    missing = [c for c in columns if c not in found]
+    if missing:
+        raise ValueError(f"table {table!r} has no column {missing[0]!r}")
+    unknown = [(c, found[c]) for c in columns if found[c] not in _BINARY]
+    if unknown:
+        raise ValueError(f"column {table}.{unknown[0][0]}: type {unknown[0][1]} is not "
+                         f"written by binary COPY here")
+    return [found[c] for c in columns]
+
+
+def _text_fields(values: pd.Series, jsonb: bool) -> list[bytes]:
+    """Each value of a text or jsonb column as its binary COPY field: a 4-byte length, then
+    the UTF-8 bytes (jsonb: after its version byte, 1); a length of -1 for NULL (None, NaN)."""
+    prefix = b"\x01" if jsonb else b""
+    out = []
+    for value, null in zip(values.tolist(), values.isna().to_numpy().tolist(), strict=True):
+        if null:
+            out.append(NULL_FIELD)
+        else:
+            data = prefix + str(value).encode()
+            out.append(len(data).to_bytes(4, "big") + data)
+    return out
+
+
+def _fixed_fields(frame: pd.DataFrame, types: list[str], count: int) -> list[bytes]:
+    """Each row's field ``count`` and its fixed-width fields (numbers, booleans, timestamps), as
+    one bytes object per row, packed a column at a time with numpy. A NULL (NaN, NaT, None)
+    is a length of -1 and no value, so rows with NULLs are shorter."""
+    n = len(frame)
+    columns = []  # (4-byte lengths, values as bytes, each value's width)
+    for name, pgtype in zip(frame.columns, types, strict=True):
+        values = frame[name]
+        if pgtype == "timestamp with time zone":
+            moments = pd.to_datetime(values, utc=True).dt.tz_convert(None)
+            null = moments.isna().to_numpy()
+            numbers = ((moments - POSTGRES_EPOCH.replace(tzinfo=None))
+                       // pd.Timedelta(microseconds=1)).fillna(0).to_numpy(np.int64)
+        else:
+            null = values.isna().to_numpy()
+            numbers = values.to_numpy()
+            if null.any():
+                numbers = np.where(null, 0, numbers)
+        data = np.asarray(numbers).astype(_BINARY[pgtype])
+        width = data.dtype.itemsize
+        columns.append((np.where(null, -1, width), data.view(np.uint8).reshape(n, width),
+                        np.where(null, 0, width)))
+    sizes = 2 + sum(4 + kept for _, _, kept in columns) if columns else np.full(n, 2)
+    ends = np.cumsum(sizes)
+    out = np.zeros(int(ends[-1]) if n else 0, dtype=np.uint8)
+    at = ends - sizes
+    out[at[:, None] + np.arange(2)] = np.frombuffer(
+        np.array(count, ">i2").tobytes(), np.uint8)
+    at = at + 2
+    for lengths, data, kept in columns:
+        out[at[:, None] + np.arange(4)] = lengths.astype(">i4").view(np.uint8).reshape(n, 4)
+        present = kept > 0
+        width = data.shape[1]
+        out[(at[present] + 4)[:, None] + np.arange(width)] = data[present]
+        at = at + 4 + kept
+    packed = out.tobytes()
+    return [packed[a:b] for a, b in zip((ends - sizes).tolist(), ends.tolist(), strict=True)]
+
+
 def copy_frame(conn: Connection, table: str, frame: pd.DataFrame) -> None:
-    """COPY ``frame`` (columns named as ``table``'s) into ``table``, in ``conn``'s
-    transaction; missing values become NULL."""
-    copy_rows(conn, table, list(frame.columns), csv_text(frame))
+    """COPY ``frame`` (columns named as ``table``'s) into ``table`` in binary, in ``conn``'s
+    transaction; missing values (NaN, NaT, None) become NULL. No value is formatted or parsed
+    as text on either side: numbers are packed a column at a time with numpy, and each row
+    is its fixed-width fields, then its text ones."""
+    types = dict(zip(frame.columns, _column_types(conn, table, list(frame.columns)),
+                     strict=True))
+    fixed = [c for c in frame.columns if _BINARY[types[c]] is not None]
+    texts = [c for c in frame.columns if _BINARY[types[c]] is None]
+    rows = zip(_fixed_fields(frame[fixed], [types[c] for c in fixed], len(types)),
+               *(_text_fields(frame[c], types[c] == "jsonb") for c in texts), strict=True)
+    buffer = io.BytesIO(b"".join([SIGNATURE, *itertools.chain.from_iterable(rows), TRAILER]))
+    statement = pgsql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT binary)").format(
+        pgsql.Identifier(table), pgsql.SQL(", ").join(map(pgsql.Identifier, fixed + texts)))
+    with conn.connection.driver_connection.cursor() as cursor:
+        cursor.copy_expert(statement, buffer)
 
 
 def copy_rows(conn: Connection, table: str, columns: list[str], rows, *, not_null=()) -> None:

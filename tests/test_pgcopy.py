@@ -1,0 +1,63 @@
+"""Binary COPY of frames: every value arrives as the same value, NULLs as NULL."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from matcher.pgcopy import copy_frame
+
+TABLE = """CREATE TABLE copied (
+    small smallint, whole integer, big bigint, real_number double precision,
+    flag boolean, note text, doc jsonb, moment timestamptz)"""
+
+
+@pytest.fixture
+def copied(engine):
+    with engine.begin() as conn:
+        conn.exec_driver_sql(TABLE)
+    return engine
+
+
+def _read(engine) -> list[tuple]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.exec_driver_sql(
+            "SELECT small, whole, big, real_number, flag, note, doc, moment FROM copied "
+            "ORDER BY big").all()]
+
+
+def test_copy_frame_writes_every_type_and_null_as_sent(copied):
+    moment = datetime(2026, 11, 30, 23, 59, 58, 123456, tzinfo=UTC)
+    frame = pd.DataFrame({
+        "small": [1, -2, 3], "whole": [70_000, 0, -1], "big": [1, 2, 2**40],
+        "real_number": [0.1, np.nan, -1e300], "flag": [True, False, True],
+        "note": ["plain", None, "naïve; \"quoted\", tab\tand\nnewline"],
+        "doc": [json.dumps([{"feature": "x", "value": 0.5}]), "[]", None],
+        "moment": [moment, None, datetime(1999, 12, 31, tzinfo=UTC)]})
+    with copied.begin() as conn:
+        copy_frame(conn, "copied", frame)
+    assert _read(copied) == [
+        (1, 70_000, 1, 0.1, True, "plain", [{"feature": "x", "value": 0.5}], moment),
+        (-2, 0, 2, None, False, None, [], None),
+        (3, -1, 2**40, -1e300, True, "naïve; \"quoted\", tab\tand\nnewline", None,
+         datetime(1999, 12, 31, tzinfo=UTC))]
+
+
+def test_copy_frame_writes_a_subset_of_columns_and_an_empty_frame(copied):
+    with copied.begin() as conn:
+        copy_frame(conn, "copied", pd.DataFrame({"big": [], "note": []}))
+        copy_frame(conn, "copied", pd.DataFrame({"note": ["only"], "big": [7]}))
+    assert _read(copied) == [(None, None, 7, None, None, "only", None, None)]
+
+
+def test_copy_frame_names_an_unknown_column_or_type(copied):
+    with copied.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE copied ADD COLUMN amount numeric")
+        with pytest.raises(ValueError, match="has no column 'nope'"):
+            copy_frame(conn, "copied", pd.DataFrame({"nope": [1]}))
+        with pytest.raises(ValueError, match="copied.amount: type numeric"):
+            copy_frame(conn, "copied", pd.DataFrame({"amount": [1]}))
