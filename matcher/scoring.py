@@ -74,8 +74,9 @@ MARKET_POOL_FACTOR = 3
 #: With exploration, the relevance objective keeps each mentee's best 2K: the next-best K
 #: are the alternates explored slots draw from.
 EXPLORE_POOL_FACTOR = 2
-#: Published rows explained and written in one go (bounds the memory of that stage).
-WRITE_ROWS = 50_000
+#: Published rows explained and written in one go: bounds the memory of that stage, and
+#: small enough that one thread explains while another waits for its COPY.
+WRITE_ROWS = 20_000
 
 
 @dataclass
@@ -356,7 +357,7 @@ def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
     started = time.perf_counter()
     with engine.begin() as conn:
         table = batch_tables.create(conn, batch_id)
-    # parts of at most WRITE_ROWS rows: the explanations and CSV text of one part at a
+    # parts of at most WRITE_ROWS rows: the explanations and COPY data of one part at a
     # time per thread, not of half the batch
     parts = np.array_split(np.arange(len(chosen)), max(options.workers,
                                                        -(-len(chosen) // WRITE_ROWS)))
