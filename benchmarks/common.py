@@ -8,6 +8,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -49,3 +50,21 @@ def parse(parser: argparse.ArgumentParser) -> tuple[argparse.Namespace, int, int
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     return (args, *PRESETS[args.scale])
+
+
+def server_cpu_seconds(conn) -> float | None:
+    """CPU seconds the PostgreSQL server has used so far, all its processes together (those
+    that ended included), read from /proc; ``None`` when the server runs on another machine.
+    Every database's sessions count: run the benchmark on an otherwise idle server."""
+    backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    try:
+        postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
+        ticks = 0
+        for pid, ended_too in [(postmaster, True), *((int(c), False) for c in children)]:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            # utime, stime (and, for the postmaster, the ended children's cutime, cstime)
+            ticks += sum(int(f) for f in fields[11:15 if ended_too else 13])
+    except (OSError, ValueError, IndexError):
+        return None
+    return ticks / os.sysconf("SC_CLK_TCK")
