@@ -52,7 +52,12 @@ def copy_in(conn: Connection, table: str, columns: dict[str, np.ndarray]) -> Non
     for name, values in columns.items():
         rows[f"_length_{name}"] = 8
         rows[name] = values
-    buffer = io.BytesIO(SIGNATURE + rows.tobytes() + TRAILER)
+    _copy_binary_in(conn, table, list(columns), [rows.tobytes()])
+
+
+def _copy_binary_in(conn: Connection, table: str, columns: list[str], rows) -> None:
+    """COPY ``rows`` (binary COPY rows as bytes, end to end) into ``table``'s ``columns``."""
+    buffer = io.BytesIO(b"".join([SIGNATURE, *rows, TRAILER]))
     statement = pgsql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT binary)").format(
         pgsql.Identifier(table), pgsql.SQL(", ").join(map(pgsql.Identifier, columns)))
     with conn.connection.driver_connection.cursor() as cursor:
@@ -149,7 +154,7 @@ def _fixed_fields(frame: pd.DataFrame, types: list[str], count: int) -> list[byt
     one bytes object per row, packed a column at a time with numpy. A NULL (NaN, NaT, None)
     is a length of -1 and no value, so rows with NULLs are shorter."""
     n = len(frame)
-    columns = []  # (4-byte lengths, values as bytes, each value's width)
+    columns = []  # (each row's value as bytes, each field's value width: 0 for NULL)
     for name, pgtype in zip(frame.columns, types, strict=True):
         values = frame[name]
         if pgtype == "timestamp with time zone":
@@ -163,21 +168,19 @@ def _fixed_fields(frame: pd.DataFrame, types: list[str], count: int) -> list[byt
             if null.any():
                 numbers = np.where(null, 0, numbers)
         data = np.asarray(numbers).astype(_BINARY[pgtype])
-        width = data.dtype.itemsize
-        columns.append((np.where(null, -1, width), data.view(np.uint8).reshape(n, width),
-                        np.where(null, 0, width)))
-    sizes = 2 + sum(4 + kept for _, _, kept in columns) if columns else np.full(n, 2)
+        columns.append((data.view(np.uint8).reshape(n, data.dtype.itemsize),
+                        np.where(null, 0, data.dtype.itemsize)))
+    sizes = 2 + sum((4 + kept for _, kept in columns), np.zeros(n, np.int64))
     ends = np.cumsum(sizes)
-    out = np.zeros(int(ends[-1]) if n else 0, dtype=np.uint8)
+    out = np.zeros(int(sizes.sum()), dtype=np.uint8)
     at = ends - sizes
-    out[at[:, None] + np.arange(2)] = np.frombuffer(
-        np.array(count, ">i2").tobytes(), np.uint8)
+    out[at[:, None] + np.arange(2)] = np.array([count], ">i2").view(np.uint8)
     at = at + 2
-    for lengths, data, kept in columns:
-        out[at[:, None] + np.arange(4)] = lengths.astype(">i4").view(np.uint8).reshape(n, 4)
+    for data, kept in columns:
+        lengths = np.where(kept > 0, kept, -1).astype(">i4")
+        out[at[:, None] + np.arange(4)] = lengths.view(np.uint8).reshape(n, 4)
         present = kept > 0
-        width = data.shape[1]
-        out[(at[present] + 4)[:, None] + np.arange(width)] = data[present]
+        out[(at[present] + 4)[:, None] + np.arange(data.shape[1])] = data[present]
         at = at + 4 + kept
     packed = out.tobytes()
     return [packed[a:b] for a, b in zip((ends - sizes).tolist(), ends.tolist(), strict=True)]
@@ -194,11 +197,7 @@ def copy_frame(conn: Connection, table: str, frame: pd.DataFrame) -> None:
     texts = [c for c in frame.columns if _BINARY[types[c]] is None]
     rows = zip(_fixed_fields(frame[fixed], [types[c] for c in fixed], len(types)),
                *(_text_fields(frame[c], types[c] == "jsonb") for c in texts), strict=True)
-    buffer = io.BytesIO(b"".join([SIGNATURE, *itertools.chain.from_iterable(rows), TRAILER]))
-    statement = pgsql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT binary)").format(
-        pgsql.Identifier(table), pgsql.SQL(", ").join(map(pgsql.Identifier, fixed + texts)))
-    with conn.connection.driver_connection.cursor() as cursor:
-        cursor.copy_expert(statement, buffer)
+    _copy_binary_in(conn, table, fixed + texts, itertools.chain.from_iterable(rows))
 
 
 def copy_rows(conn: Connection, table: str, columns: list[str], rows, *, not_null=()) -> None:
