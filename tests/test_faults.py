@@ -167,6 +167,27 @@ def test_a_lost_worker_connection_is_one_line_and_the_old_batch_stays(trained, d
                            "WHERE status = 'building'") == 0
 
 
+def test_a_connection_lost_while_writing_the_batch_is_one_line_and_leaves_no_table(
+        trained, db_url):
+    engine = trained
+    before = _published(engine)
+    # batch_mentors is written last, after the batch's rows: the writer waits on it there
+    with holding(engine, "LOCK TABLE batch_mentors IN ACCESS EXCLUSIVE MODE"):
+        run = _start(db_url, "score", "--workers", "2")
+        writer = _wait_for(engine, WAITING_ON, table="batch_mentors")
+        assert _scalar(engine, "SELECT pg_terminate_backend(:pid)", pid=writer)
+    out = run.communicate(timeout=300)
+    assert run.returncode == 74, out[1]
+    line = _one_clear_line(out[1])
+    assert "lost the database connection while explaining and writing the batch" in line, line
+    pd.testing.assert_frame_equal(before, _published(engine))
+    assert _scalar(engine, "SELECT count(*) FROM pg_class WHERE relkind = 'r' "
+                           "AND NOT relispartition "
+                           "AND relname LIKE 'recommendations\\_batch\\_%'") == 0
+    invoke("score")
+    assert _published(engine)["batch_id"].iloc[0] > before["batch_id"].iloc[0]
+
+
 @pytest.mark.parametrize("pause", ["before the batch", "while publishing"])
 def test_kill_9_leaves_the_old_batch_and_the_next_run_marks_it_abandoned(trained, db_url, pause):
     engine = trained
