@@ -128,17 +128,21 @@ def _top_columns(value: np.ndarray, n: int) -> np.ndarray:
         candidates = np.argpartition(value, columns - n, axis=1)[:, columns - n:]
         chosen = np.take_along_axis(value, candidates, axis=1)
         threshold = chosen.min(axis=1, keepdims=True)
-        # Among values equal to the n-th largest the lowest columns take the remaining
-        # places; argpartition may have taken others, so redo the rows with such ties.
-        unsure = np.flatnonzero((value == threshold).sum(axis=1)
-                                != (chosen == threshold).sum(axis=1))
+        # Among values equal to the n-th largest the lowest columns take the places such
+        # values hold; argpartition may have taken others. In the rows where it left some
+        # out (most rows on the large world: mentors without history share one prior), the
+        # chosen tied columns are replaced by the row's lowest tied columns, as many.
+        tied = value == threshold
+        chosen_tied = chosen == threshold
+        unsure = np.flatnonzero(tied.sum(axis=1) != chosen_tied.sum(axis=1))
         if len(unsure):
-            row_values, limit = value[unsure], threshold[unsure]
-            above, tied = row_values > limit, row_values == limit
-            room = n - above.sum(axis=1, keepdims=True)
-            keep = above | (tied & (np.cumsum(tied, axis=1, dtype=np.int32) <= room))
-            candidates[unsure] = np.nonzero(keep)[1].reshape(len(unsure), n)
-            chosen[unsure] = np.take_along_axis(row_values, candidates[unsure], axis=1)
+            rows_of, columns_of = np.nonzero(tied[unsure])  # row by row, lowest column first
+            room = chosen_tied[unsure].sum(axis=1)
+            starts = np.searchsorted(rows_of, np.arange(len(unsure)))
+            lowest = columns_of[np.arange(len(rows_of)) - starts[rows_of] < room[rows_of]]
+            replaced = candidates[unsure]
+            replaced[chosen_tied[unsure]] = lowest  # both in row order, `room` per row
+            candidates[unsure] = replaced
     else:
         candidates = np.broadcast_to(np.arange(columns), (rows, columns))
         chosen = value
