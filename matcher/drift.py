@@ -6,10 +6,11 @@ mentees' candidates, drawn as the nightly run draws them) is kept as a **profile
 model version: its deciles as bin edges, the share of pairs in each bin and the share with
 no value. (The labelled training pairs themselves are the pairs people chose: a different
 population on any date, so comparing candidates with them would always look like drift.)
-The nightly run counts its candidate pairs into the same bins (:class:`Tally`, chunk by
-chunk), and PSI = sum over bins of (a - e) ln(a / e), with e the training share and a
-tonight's. Rule of thumb: below 0.1 stable, 0.1 to 0.25 a
-shift worth a look, above :data:`WARN_PSI` a shift that warrants retraining.
+The nightly run counts a systematic sample of its candidate pairs (one in
+:data:`SAMPLE_EVERY`) into the same bins (:class:`Tally`, chunk by chunk), and PSI = sum
+over bins of (a - e) ln(a / e), with e the training share and a tonight's. Rule of thumb:
+below 0.1 stable, 0.1 to 0.25 a shift worth a look, above :data:`WARN_PSI` a shift that
+warrants retraining.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ import numpy as np
 
 #: PSI from which the nightly run logs a warning for a feature.
 WARN_PSI = 0.25
+#: The nightly run counts one candidate pair in this many: deciles' shares of the ~430,000
+#: pairs that leaves on the medium world vary by far less than any PSI worth a look, and
+#: counting every pair cost 0.14 s per chunk of 400,000.
+SAMPLE_EVERY = 8
 #: Smallest share in a bin (avoids log(0) for empty bins).
 EPSILON = 1e-4
 
@@ -58,7 +63,9 @@ class Tally:
         self.lock = threading.Lock()
 
     def add(self, X: np.ndarray) -> None:
-        """Count the rows of ``X`` (columns in the model's feature order)."""
+        """Count every :data:`SAMPLE_EVERY`-th row of ``X`` (columns in the model's feature
+        order), from the first."""
+        X = X[::SAMPLE_EVERY]
         for name, column in self.columns.items():
             values = np.asarray(X[:, column], dtype=float)
             missing = np.isnan(values)
