@@ -28,10 +28,16 @@ class ChunkSpec:
 
 
 def top_per_mentee(frame: pd.DataFrame, n: int) -> pd.DataFrame:
-    """Each mentee's ``n`` best rows: score descending, ties by mentor id (deterministic)."""
-    ordered = frame.sort_values(["mentee_id", "score", "mentor_id"],
-                                ascending=[True, False, True], kind="stable")
-    return ordered[ordered.groupby("mentee_id").cumcount() < n]
+    """Each mentee's ``n`` best rows: score descending, ties by mentor id (deterministic).
+
+    One ``np.lexsort`` over the three columns: pandas' multi-column sort factorizes each
+    column first, a hash of every score, and cost 0.1 s per chunk of 400,000 pairs."""
+    mentees = frame["mentee_id"].to_numpy()
+    order = np.lexsort((frame["mentor_id"].to_numpy(), -frame["score"].to_numpy(), mentees))
+    grouped = mentees[order]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    return frame.iloc[order[rank < n]]
 
 
 def acceptance_of(acceptance, frame: pd.DataFrame) -> np.ndarray:
