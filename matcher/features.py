@@ -148,7 +148,7 @@ class FeatureSession:
         self.conn.execute(sql("features/reset.sql"))
         self._mentors_as_of = None
         self.conn.execute(sql(fill))
-        self.conn.execute(sql("features/pair_mentors.sql"))
+        self.conn.execute(sql("features/pair_people.sql"))
         self._history(mentors=True)
         features = self._select(pair_ids=True)
         meta = pd.read_sql(sql(labels), self.conn)
@@ -182,8 +182,11 @@ class FeatureSession:
         else:
             self.conn.execute(sql("features/reset_pairs.sql"))
         pgcopy.copy_in(self.conn, "feature_pairs", {
-            "pair_id": np.arange(len(mentees)), "mentee_id": mentees, "mentor_id": mentors,
-            "as_of": np.full(len(mentees), stamp)})
+            "mentee_id": mentees, "mentor_id": mentors, "as_of": np.full(len(mentees), stamp)})
+        # the chunk's mentees with a candidate (the pairs come grouped by mentee)
+        having = mentees[np.r_[True, mentees[1:] != mentees[:-1]]] if len(mentees) else mentees
+        pgcopy.copy_in(self.conn, "feature_mentees", {
+            "mentee_id": having, "as_of": np.full(len(having), stamp)})
         self._history(mentors=fresh)
         frame = self._select(pair_ids=False)
         frame.insert(2, "as_of", pd.Timestamp(as_of))

@@ -53,10 +53,12 @@ SELECT name,
 FROM pg_timezone_names;
 ALTER TABLE zone_offsets ADD PRIMARY KEY (name);
 
--- The pairs of one build (no index: they are only ever joined whole) and the (mentor, as_of)
--- keys whose history it needs (all eligible mentors once per as_of for candidates).
+-- The pairs of one build (no index: they are only ever joined whole; pair_id: the labelled
+-- pair's id, NULL for candidates, which their mentee and mentor tell apart) and the
+-- (mentor, as_of) and (mentee, as_of) keys whose history it needs (for candidates: every
+-- eligible mentor once per as_of, and the chunk's mentees).
 CREATE TEMP TABLE feature_pairs (
-    pair_id   bigint NOT NULL,
+    pair_id   bigint,
     mentee_id bigint NOT NULL,
     mentor_id bigint NOT NULL,
     as_of     timestamptz NOT NULL
@@ -65,4 +67,9 @@ CREATE TEMP TABLE feature_mentors (
     mentor_id bigint NOT NULL,
     as_of     timestamptz NOT NULL,
     PRIMARY KEY (mentor_id, as_of)
+) ON COMMIT DROP;
+CREATE TEMP TABLE feature_mentees (
+    mentee_id bigint NOT NULL,
+    as_of     timestamptz NOT NULL,
+    PRIMARY KEY (mentee_id, as_of)
 ) ON COMMIT DROP;

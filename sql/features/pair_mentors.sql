@@ -1,3 +1,0 @@
--- The (mentor, as_of) keys of the pairs in feature_pairs: whose history to compute.
-INSERT INTO feature_mentors (mentor_id, as_of)
-SELECT DISTINCT mentor_id, as_of FROM feature_pairs;
