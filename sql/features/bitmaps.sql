@@ -63,6 +63,12 @@ CREATE TEMP TABLE feature_pairs (
     mentor_id bigint NOT NULL,
     as_of     timestamptz NOT NULL
 ) ON COMMIT DROP;
+-- The planner needs to know how many pairs there are and how many distinct people they hold
+-- (without statistics it guessed 1,733 of 400,000 candidate pairs on the large world and
+-- probed mentor_side's index once per pair, 0.94 s a chunk instead of 0.64): a sample of
+-- 3,000 rows (statistics target 10) tells it for 0.01 s, the default 30,000 cost 0.03 s.
+ALTER TABLE feature_pairs ALTER pair_id SET STATISTICS 10, ALTER mentee_id SET STATISTICS 10,
+    ALTER mentor_id SET STATISTICS 10, ALTER as_of SET STATISTICS 10;
 CREATE TEMP TABLE feature_mentors (
     mentor_id bigint NOT NULL,
     as_of     timestamptz NOT NULL,

@@ -26,7 +26,4 @@ JOIN mentees e ON e.id = eh.mentee_id
 JOIN mentee_bits eb ON eb.id = eh.mentee_id
 JOIN zone_offsets z ON z.name = e.timezone;
 ALTER TABLE mentee_side ADD PRIMARY KEY (mentee_id, as_of);
--- feature_pairs is not analyzed: sampling 400,000 candidate pairs cost as much as this whole
--- file (0.04 s per chunk), and its size alone (which the planner reads from the table)
--- gives select.sql the same plan.
-ANALYZE mentee_side;
+ANALYZE feature_pairs, mentee_side;
