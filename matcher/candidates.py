@@ -36,6 +36,11 @@ from matcher.schema import SLOTS_PER_WEEK
 SHARED_SLOTS_CAP = 32
 #: Prefilter value of a mentor an override pins for the mentee (above any real value).
 PINNED = 1e9
+#: Mentees whose values are computed and ranked at once: a (mentees x eligible mentors)
+#: float32 matrix of 16 MB at 8,000 mentors, revisited by every signal while it is still in
+#: the cache (a chunk of 2,000 at once took 0.30 s on the large world, in blocks of 512
+#: 0.24 s).
+BLOCK = 512
 
 
 def _one_hot(lists, vocabulary: dict[str, int]) -> np.ndarray:
@@ -82,6 +87,15 @@ class Prefilter:
                                   "as_of": self.as_of}).all()
         if not rows or not len(self.mentor_ids):
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        top = np.concatenate([self._top(rows[i:i + BLOCK], n)
+                              for i in range(0, len(rows), BLOCK)])
+        mentees = np.array([r.id for r in rows], dtype=np.int64)
+        row_index = np.repeat(np.arange(len(rows)), (top >= 0).sum(axis=1))
+        column = top[top >= 0]
+        return mentees[row_index], self.mentor_ids[column]
+
+    def _top(self, rows, n: int) -> np.ndarray:
+        """:func:`_top_columns` of ``rows``' values, pins first and excluded mentors out."""
         value = self._values(rows)
         for row, r in enumerate(rows):
             if r.pinned in self._column:  # an admin's manual match is always a candidate
@@ -89,11 +103,7 @@ class Prefilter:
             excluded = [self._column[m] for m in (*r.requested, *r.blocked)
                         if m in self._column]
             value[row, excluded] = -np.inf
-        top = _top_columns(value, n)
-        mentees = np.array([r.id for r in rows], dtype=np.int64)
-        row_index = np.repeat(np.arange(len(rows)), (top >= 0).sum(axis=1))
-        column = top[top >= 0]
-        return mentees[row_index], self.mentor_ids[column]
+        return _top_columns(value, n)
 
     def _values(self, rows) -> np.ndarray:
         """Prefilter value of every (mentee row, eligible mentor column), float32 (enough
