@@ -17,6 +17,7 @@ SELECT (row_number() OVER (ORDER BY eh.mentee_id, eh.as_of) - 1)::int8 AS key,
        e.availability_utc, eb.domains, eb.skills, z.minutes AS zone_minutes,
        greatest(bit_count(eb.domains), 1)::float8 AS n_domains,
        greatest(bit_count(eb.skills), 1)::float8 AS n_skills,
+       bit_count(eb.skills)::float8 AS skill_count,
        CASE e.experience_level WHEN 'student' THEN 0 WHEN 'junior' THEN 2
                                WHEN 'mid' THEN 5 WHEN 'senior' THEN 9 END AS seniority,
        eh.requests AS mentee_requests,

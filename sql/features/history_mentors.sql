@@ -35,7 +35,8 @@ ALTER TABLE mentor_answers ADD PRIMARY KEY (mentor_id, as_of);
 CREATE TEMP TABLE mentor_side ON COMMIT DROP AS
 SELECT (row_number() OVER (ORDER BY mh.mentor_id, mh.as_of) - 1)::int8 AS key,
        mh.mentor_id, mh.as_of, m.industry, m.languages, m.style, m.availability_utc,
-       m.experience_years, mb.domains, mb.skills, z.minutes AS zone_minutes,
+       m.experience_years, mb.domains, mb.skills, bit_count(mb.skills)::float8 AS skill_count,
+       z.minutes AS zone_minutes,
        mh.requests AS mentor_requests,
        mh.accepted::float8 / nullif(mh.accepted + mh.declined, 0) AS mentor_acceptance_rate,
        mh.completed AS mentor_completed,

@@ -7,12 +7,13 @@
 -- it holds: the pair's two keys go as one bigint (pair_key: mentee key << 32 | mentor key)
 -- and its four yes/no features as the bits of one integer (flags, FLAG_FEATURES in
 -- matcher/features.py, bit 0 first). The inner query computes each bitmap intersection once
--- (OFFSET 0 keeps the planner from copying its expressions into the outer one).
+-- (OFFSET 0 keeps the planner from copying its expressions into the outer one), and the
+-- skills' union is counted from the intersection and each side's count.
 SELECT pair_id, pair_key, flags,
        domains_shared AS domain_overlap_count,
        domains_shared / n_domains AS domain_overlap_share,
        skills_shared / n_skills AS skill_coverage,
-       coalesce(skills_shared / nullif(skills_either, 0), 0) AS skill_jaccard,
+       coalesce(skills_shared / nullif(skill_counts - skills_shared, 0), 0) AS skill_jaccard,
        shared_hours, timezone_diff_hours, seniority_gap
 FROM (
     SELECT p.pair_id, (e.key << 32) | m.key AS pair_key,
@@ -24,7 +25,7 @@ FROM (
                AS flags,
            bit_count(e.domains & m.domains)::float8 AS domains_shared, e.n_domains,
            bit_count(e.skills & m.skills)::float8 AS skills_shared, e.n_skills,
-           bit_count(e.skills | m.skills)::float8 AS skills_either,
+           e.skill_count + m.skill_count AS skill_counts,  -- the union: this - intersection
            bit_count(e.availability_utc & m.availability_utc) / 4.0::float8 AS shared_hours,
            least(abs(e.zone_minutes - m.zone_minutes),
                  1440 - abs(e.zone_minutes - m.zone_minutes)) / 60.0::float8
