@@ -5,7 +5,7 @@
 * Binary COPY of fixed-width numeric columns in and out, with no per-value text formatting
   or parsing on either side: :func:`copy_in`, :func:`copy_out`. Only what matcher moves in
   bulk: 8-byte integers, 8-byte floats and timestamps, never NULL (NULL floats travel as
-  NaN).
+  NaN; a NULL integer read out is refused with the column's name).
 * Text COPY (CSV) of rows, for imports that PostgreSQL parses and checks:
   :func:`copy_rows`.
 
@@ -94,6 +94,11 @@ def copy_out_arrays(conn: Connection, query: str, integers: list[str], floats: l
         raise ValueError("unexpected binary COPY header")
     count = (len(data) - len(SIGNATURE) - len(TRAILER)) // dtype.itemsize
     rows = np.frombuffer(data, dtype=dtype, count=count, offset=len(SIGNATURE))
+    # a NULL (length -1, no value) would shift every later row: refuse instead of misreading
+    null = [c for c in integers if (rows[f"_length_{c}"] != 8).any()]
+    if null or len(data) != len(SIGNATURE) + count * dtype.itemsize + len(TRAILER):
+        raise ValueError(f"binary COPY out: NULL in integer column {', '.join(null) or '?'}; "
+                         "every integer column must have a value in every row")
     ints = {c: rows[c].astype(np.int64) for c in integers}
     if not (floats and count):
         return ints, np.zeros((count, len(floats)))

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matcher.pgcopy import copy_frame
+from matcher.pgcopy import copy_frame, copy_out_arrays
 
 TABLE = """CREATE TABLE copied (
     small smallint, whole integer, big bigint, real_number double precision,
@@ -61,3 +61,14 @@ def test_copy_frame_names_an_unknown_column_or_type(copied):
             copy_frame(conn, "copied", pd.DataFrame({"nope": [1]}))
         with pytest.raises(ValueError, match="copied.amount: type numeric"):
             copy_frame(conn, "copied", pd.DataFrame({"amount": [1]}))
+
+
+def test_copy_out_refuses_a_null_integer_instead_of_misreading_the_rows(engine):
+    query = "SELECT n AS id, CASE WHEN n = 2 THEN NULL ELSE n END AS key, n * 0.5 AS x " \
+            "FROM generate_series(1, 3) n"
+    with engine.connect() as conn:
+        ints, values = copy_out_arrays(conn, "SELECT n AS id, n * 0.5 AS x "
+                                       "FROM generate_series(1, 3) n", ["id"], ["x"])
+        assert list(ints["id"]) == [1, 2, 3] and list(values[:, 0]) == [0.5, 1.0, 1.5]
+        with pytest.raises(ValueError, match="NULL in integer column key"):
+            copy_out_arrays(conn, query, ["id", "key"], ["x"])
