@@ -147,16 +147,22 @@ def test_the_lease_survives_a_server_that_closes_idle_sessions(trained, db_url):
     assert "published batch" in out[0]
 
 
+def _score_losing_the_session_that_waits_on(engine, db_url: str, table: str) -> str:
+    """Run ``matcher score --workers 2`` while ``table`` is locked, terminate the run's session
+    that waits on it, and return the run's one error line (it must exit 74)."""
+    with holding(engine, f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"):
+        run = _start(db_url, "score", "--workers", "2")
+        waiting = _wait_for(engine, WAITING_ON, table=table)
+        assert _scalar(engine, "SELECT pg_terminate_backend(:pid)", pid=waiting)
+    out = run.communicate(timeout=300)
+    assert run.returncode == 74, out[1]
+    return _one_clear_line(out[1])
+
+
 def test_a_lost_worker_connection_is_one_line_and_the_old_batch_stays(trained, db_url):
     engine = trained
     before = _published(engine)
-    with holding(engine, "LOCK TABLE recommendation_feedback IN ACCESS EXCLUSIVE MODE"):
-        run = _start(db_url, "score", "--workers", "2")
-        worker = _wait_for(engine, WAITING_ON, table="recommendation_feedback")
-        assert _scalar(engine, "SELECT pg_terminate_backend(:pid)", pid=worker)
-    out = run.communicate(timeout=300)
-    assert run.returncode == 74, out[1]
-    line = _one_clear_line(out[1])
+    line = _score_losing_the_session_that_waits_on(engine, db_url, "recommendation_feedback")
     assert line.startswith("error: score run ") and "lost the database connection while " \
         "scoring chunks" in line, line
     pd.testing.assert_frame_equal(before, _published(engine))
@@ -172,13 +178,7 @@ def test_a_connection_lost_while_writing_the_batch_is_one_line_and_leaves_no_tab
     engine = trained
     before = _published(engine)
     # batch_mentors is written last, after the batch's rows: the writer waits on it there
-    with holding(engine, "LOCK TABLE batch_mentors IN ACCESS EXCLUSIVE MODE"):
-        run = _start(db_url, "score", "--workers", "2")
-        writer = _wait_for(engine, WAITING_ON, table="batch_mentors")
-        assert _scalar(engine, "SELECT pg_terminate_backend(:pid)", pid=writer)
-    out = run.communicate(timeout=300)
-    assert run.returncode == 74, out[1]
-    line = _one_clear_line(out[1])
+    line = _score_losing_the_session_that_waits_on(engine, db_url, "batch_mentors")
     assert "lost the database connection while explaining and writing the batch" in line, line
     pd.testing.assert_frame_equal(before, _published(engine))
     assert _scalar(engine, "SELECT count(*) FROM pg_class WHERE relkind = 'r' "
