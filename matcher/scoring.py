@@ -27,11 +27,14 @@ A failure, a lost connection or a kill at any point leaves the previous batch pu
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -39,6 +42,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from matcher import (
@@ -119,11 +123,25 @@ class BatchResult:
 def score(engine: Engine, options: ScoreOptions, progress: bool = False) -> BatchResult:
     """Take the score lease (:class:`LockBusy` if another run holds it) and run one batch,
     recorded in the run log."""
-    with job_run(engine, "score", options.parameters()) as job:
+    with _frozen_heap(), job_run(engine, "score", options.parameters()) as job:
         result = run_batch(engine, options, job, progress)
         job.summary = {"batch_id": result.batch_id, "counts": result.counts,
                        "timings": result.timings}
     return result
+
+
+@contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """Python's cyclic garbage collector leaves the objects alive when the run starts
+    (modules, the loaded libraries' own) out of its collections for the run: the
+    explanations and query results the run makes by the million otherwise set off full
+    collections that walk all of them (a medium run's process spent about a second of its
+    17-19 CPU seconds there, ``benchmarks/scoring_benchmark.py``)."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def run_batch(engine: Engine, options: ScoreOptions, job: JobRun,
@@ -257,7 +275,10 @@ def score_candidates(engine: Engine, champion, acceptance, mentees: list[int],
                     champion.version_id, acceptance.version_id if acceptance else None, parts,
                     spec, job.check if job is not None else (lambda: None), tally, clock)
         else:
-            with ThreadPoolExecutor(options.workers) as executor:
+            # the workers are the parallelism: a BLAS call of the prefilter on threads of its
+            # own as well would leave them spinning while the other worker holds the cores
+            with threadpool_limits(1 if options.workers > 1 else None, user_api="blas"), \
+                    ThreadPoolExecutor(options.workers) as executor:
                 sessions = _SnapshotSessions(engine, snapshot)
                 try:
                     results = list(tqdm(executor.map(

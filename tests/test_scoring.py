@@ -3,6 +3,7 @@ the reader role and the example queries."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -13,10 +14,12 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from threadpoolctl import threadpool_info
 
 from matcher import registry
 from matcher.db import sql
 from matcher.lease import Session
+from matcher.scoring import ScoreOptions, score
 
 from .helpers import Readers, assert_denied, invoke, seed
 
@@ -67,6 +70,19 @@ def test_same_data_and_model_give_the_same_lists(trained):
     key = ["mentee", "rank"]
     pd.testing.assert_frame_equal(first.sort_values(key).reset_index(drop=True),
                                   second.sort_values(key).reset_index(drop=True))
+
+
+def test_a_run_leaves_the_calling_process_as_it_found_it(trained):
+    """Application code that calls score gets its garbage collector and BLAS threads back
+    (a run freezes the one and gives each scoring worker one BLAS thread)."""
+    def blas_threads():
+        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+    before = blas_threads()
+    score(trained, ScoreOptions(k=3, explore=0.0))
+    assert gc.get_freeze_count() == 0
+    assert blas_threads() == before
+    assert _published(trained)["rank"].size > 0
 
 
 def test_max_exposure_caps_mentor_appearances(trained):
