@@ -30,6 +30,20 @@ def test_top_k_keeps_each_mentees_best_and_breaks_ties_by_the_lower_mentor_id():
         1: [10, 20], 2: [10, 20], 3: [10, 40]}
 
 
+@pytest.mark.parametrize("n", [1, 3, 8, 50])
+def test_top_k_equals_sorting_every_row_with_ties_and_uneven_shuffled_mentees(n):
+    rng = np.random.default_rng(n)
+    mentees = np.repeat(np.arange(60), rng.integers(1, 12, size=60))
+    pool = pd.DataFrame({"mentee_id": mentees,
+                         "mentor_id": rng.permutation(len(mentees)) + 100,
+                         "score": rng.integers(0, 5, size=len(mentees)) / 4})  # many ties
+    pool = pool.sample(frac=1, random_state=n).set_index(rng.permutation(len(pool)) * 7)
+    everything = pool.sort_values(["mentee_id", "score", "mentor_id"],
+                                  ascending=[True, False, True])
+    expected = everything.groupby("mentee_id").head(n)
+    pd.testing.assert_frame_equal(top_per_mentee(pool, n), expected)
+
+
 def test_lists_are_ranked_one_to_k_by_score():
     chosen, _ = choose(POOL, 3, {10: 1, 20: 1, 30: 1, 40: 1}, None)
     assert _lists(chosen) == {1: [10, 20, 30], 2: [10, 20, 30], 3: [10, 40]}
