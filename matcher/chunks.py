@@ -52,10 +52,13 @@ def top_per_mentee(frame: pd.DataFrame, n: int) -> pd.DataFrame:
     kept = by_mentee[scores[by_mentee] >= threshold[group]]
     order = kept[np.lexsort((frame["mentor_id"].to_numpy()[kept], -scores[kept],
                              mentees[kept]))]
-    ranked = mentees[order]
-    first = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
-    rank = np.arange(len(order)) - np.repeat(first, np.diff(np.r_[first, len(order)]))
-    return frame.iloc[order[rank < n]]
+    return frame.iloc[order[rank_within_mentee(mentees[order]) < n]]
+
+
+def rank_within_mentee(grouped: np.ndarray) -> np.ndarray:
+    """0, 1, ... along each run of equal mentee ids (rows grouped by mentee)."""
+    first = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+    return np.arange(len(grouped)) - np.repeat(first, np.diff(np.r_[first, len(grouped)]))
 
 
 def acceptance_of(acceptance, frame: pd.DataFrame) -> np.ndarray:
