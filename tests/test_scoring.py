@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
+import pytest
 import sqlalchemy as sa
 from threadpoolctl import threadpool_info
 
-from matcher import registry
+from matcher import chunks, registry
 from matcher.db import sql
 from matcher.lease import Session
 from matcher.scoring import ScoreOptions, score
@@ -72,9 +73,10 @@ def test_same_data_and_model_give_the_same_lists(trained):
                                   second.sort_values(key).reset_index(drop=True))
 
 
-def test_a_run_leaves_the_calling_process_as_it_found_it(trained):
-    """Application code that calls score gets its garbage collector and BLAS threads back
-    (a run freezes the one and gives each scoring worker one BLAS thread)."""
+def test_a_run_leaves_the_calling_process_as_it_found_it(trained, monkeypatch):
+    """Application code that calls score gets its garbage collector and BLAS threads back,
+    after a run that publishes and after one that fails while scoring its chunks (a run
+    freezes the one and gives each scoring worker one BLAS thread)."""
     def blas_threads():
         return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
 
@@ -83,6 +85,15 @@ def test_a_run_leaves_the_calling_process_as_it_found_it(trained):
     assert gc.get_freeze_count() == 0
     assert blas_threads() == before
     assert _published(trained)["rank"].size > 0
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("injected: a chunk failed")
+
+    monkeypatch.setattr(chunks, "score_chunk", fail)
+    with pytest.raises(RuntimeError, match="injected"):
+        score(trained, ScoreOptions(k=3, explore=0.0))
+    assert gc.get_freeze_count() == 0
+    assert blas_threads() == before
 
 
 def test_max_exposure_caps_mentor_appearances(trained):
