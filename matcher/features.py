@@ -1,8 +1,10 @@
-"""Pairwise features, computed in SQL the same way for training and for scoring.
+"""Pairwise features, computed from SQL the same way for training and for scoring.
 
-Feature names live here once (:data:`FEATURES`); ``sql/features/select.sql`` computes the
-pairwise ones per pair, ``mentor_features.sql`` and ``mentee_features.sql`` those of one side
-alone once per side row, and ``docs/features.md`` gives each formula. A
+Feature names live here once (:data:`FEATURES`); ``sql/features/select.sql`` computes what
+each pair shares (the overlaps of the two people's sets and bitmaps), ``mentor_features.sql``
+and ``mentee_features.sql`` the features of one side alone and that side's numbers once per
+side row, :func:`pair_features` the pairwise features from both, and ``docs/features.md``
+gives each formula. A
 :class:`FeatureSession` prepares the per-person bitmaps once per transaction; each build
 fills ``feature_pairs`` (from interactions, feedback, candidate generation or a frame),
 computes point-in-time history for the pairs' as-of times, and streams the rows out with
@@ -21,10 +23,13 @@ from sqlalchemy import Connection
 from matcher import loader, pgcopy
 from matcher.candidates import Prefilter, active_mentee_ids
 from matcher.db import sql, sql_text
+from matcher.errors import InputError
+from matcher.schema import SLOTS_PER_WEEK
 
 log = logging.getLogger(__name__)
 
-#: Features of the pair itself, computed per pair (``sql/features/select.sql``) ...
+#: Features of the pair itself, from what it shares (``sql/features/select.sql``) and each
+#: side's numbers (:func:`pair_features`) ...
 PAIR_FEATURES: tuple[str, ...] = (
     "domain_overlap_count",
     "domain_overlap_share",
@@ -52,11 +57,22 @@ MENTOR_FEATURES: tuple[str, ...] = (
 )
 MENTEE_FEATURES: tuple[str, ...] = ("mentee_requests", "mentee_declines")
 FEATURES: tuple[str, ...] = PAIR_FEATURES + MENTOR_FEATURES + MENTEE_FEATURES
-#: The yes/no pairwise features, which select.sql sends as the bits of one integer (bit 0
-#: first), and the others, one float column each, in select.sql's order.
+#: The yes/no pairwise features, the low bits of the ``overlaps`` integer select.sql sends
+#: per pair (bit 0 first) ...
 FLAG_FEATURES: tuple[str, ...] = ("industry_match", "shared_language", "style_match",
                                   "style_stated")
-VALUED_FEATURES: tuple[str, ...] = tuple(f for f in PAIR_FEATURES if f not in FLAG_FEATURES)
+#: ... then the shared domains and skills, counts of at most this many bits (a programme
+#: with more distinct terms of a kind is refused) ...
+TERM_COUNT_BITS = 20
+#: ... and the shared quarter-hours of the week: that integer's fields (name, first bit, bits).
+OVERLAP_FIELDS: tuple[tuple[str, int, int], ...] = (
+    ("flags", 0, len(FLAG_FEATURES)), ("domains_shared", 4, TERM_COUNT_BITS),
+    ("skills_shared", 24, TERM_COUNT_BITS), ("slots_shared", 44, SLOTS_PER_WEEK.bit_length()))
+#: What the pairwise features need of each side, sent once per side row after its own
+#: features (mentee_features.sql, mentor_features.sql).
+MENTEE_PAIR_INPUTS: tuple[str, ...] = ("n_domains", "n_skills", "skill_count",
+                                       "zone_minutes", "seniority")
+MENTOR_PAIR_INPUTS: tuple[str, ...] = ("skill_count", "zone_minutes", "experience_years")
 
 
 #: Mentor rates (success, acceptance of recommendations) shrink towards the programme's own
@@ -90,12 +106,17 @@ class FeatureSession:
         # world for 15 ms of execution; the feature queries themselves run no faster with it.
         conn.exec_driver_sql("SET LOCAL jit = off")
         conn.execute(sql("features/bitmaps.sql"))
+        terms = conn.execute(sql("features/vocabulary_size.sql")).scalar_one()
+        if terms >= 1 << TERM_COUNT_BITS:
+            raise InputError(f"{terms:,} distinct domains or skills of one kind: the pairwise "
+                             f"features count at most {(1 << TERM_COUNT_BITS) - 1:,}")
         self._prefilter: Prefilter | None = None
         #: The as_of whose mentor side is built for every eligible mentor (candidates).
         self._mentors_as_of: datetime | None = None
-        #: (ids, side-alone features) of the mentor side built last, by key.
-        self._mentor_side: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64),
-                                                             np.zeros((0, len(MENTOR_FEATURES))))
+        #: (ids, side-alone features then MENTOR_PAIR_INPUTS) of the mentor side built
+        #: last, by key.
+        self._mentor_side: tuple[np.ndarray, np.ndarray] = (
+            np.zeros(0, np.int64), np.zeros((0, len(MENTOR_FEATURES + MENTOR_PAIR_INPUTS))))
 
     def _history(self, mentors: bool) -> None:
         """Point-in-time history of the pairs in feature_pairs: the programme-wide rates and
@@ -104,40 +125,44 @@ class FeatureSession:
         if mentors:
             self.conn.execute(sql("features/history_global.sql"), PRIOR_PARAMETERS)
             self.conn.execute(sql("features/history_mentors.sql"), PRIOR_PARAMETERS)
-            self._mentor_side = self._side("mentor", MENTOR_FEATURES)
+            self._mentor_side = self._side("mentor", MENTOR_FEATURES + MENTOR_PAIR_INPUTS)
         self.conn.execute(sql("features/history_mentees.sql"), PRIOR_PARAMETERS)
 
-    def _side(self, side: str, features: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-        """The ids and side-alone features of every ``side`` row (mentor or mentee), by key."""
+    def _side(self, side: str, columns: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """The ids and ``columns`` (side-alone features, then what the pairwise features
+        need of that side) of every ``side`` row (mentor or mentee), by key."""
         ints, values = pgcopy.copy_out_arrays(self.conn, _query(f"features/{side}_features.sql"),
-                                              ["key", f"{side}_id"], list(features))
+                                              ["key", f"{side}_id"], list(columns))
         return ints[f"{side}_id"], values
 
     def _select(self, pair_ids: bool) -> pd.DataFrame:
-        """The features of every pair in feature_pairs: the pairwise ones per pair, each
-        side's own gathered from its rows; with the pairs' ``pair_id`` when ``pair_ids``
-        (labelled pairs: candidates are told apart by their ids alone)."""
+        """The features of every pair in feature_pairs: what the pair shares from select.sql,
+        each side's own features and numbers gathered from its rows by key, the pairwise
+        features from both (:func:`pair_features`); with the pairs' ``pair_id`` when
+        ``pair_ids`` (labelled pairs: candidates are told apart by their ids alone)."""
         mentor_ids, mentor_values = self._mentor_side
-        mentee_ids, mentee_values = self._side("mentee", MENTEE_FEATURES)
-        ints, pair_values = pgcopy.copy_out_arrays(
+        mentee_ids, mentee_values = self._side("mentee", MENTEE_FEATURES + MENTEE_PAIR_INPUTS)
+        ints, _ = pgcopy.copy_out_arrays(
             self.conn, _query("features/select.sql"),
-            ["pair_id", "pair_key", "flags"] if pair_ids else ["pair_key", "flags"],
-            list(VALUED_FEATURES))
+            ["pair_id", "pair_key", "overlaps"] if pair_ids else ["pair_key", "overlaps"], [])
         mentee_key, mentor_key = ints["pair_key"] >> 32, ints["pair_key"] & 0xFFFFFFFF
         # Column-major, as pandas keeps a block of float columns: the frame wraps the matrix
         # instead of copying it; filled a column at a time (a row-major gather written into
         # it cost 0.09 s per chunk of 400,000 pairs, column by column 0.03 s).
-        values = np.empty((len(pair_values), len(FEATURES)), order="F")
+        values = np.empty((len(mentee_key), len(FEATURES)), order="F")
         column = {f: i for i, f in enumerate(FEATURES)}
-        for i, feature in enumerate(VALUED_FEATURES):
-            values[:, column[feature]] = pair_values[:, i]
-        for bit, feature in enumerate(FLAG_FEATURES):
-            values[:, column[feature]] = (ints["flags"] >> bit) & 1
-        for features, side, key in ((MENTOR_FEATURES, mentor_values, mentor_key),
-                                    (MENTEE_FEATURES, mentee_values, mentee_key)):
-            by_feature = np.ascontiguousarray(side.T)
+        inputs = {}
+        for features, names, side, key in (
+                (MENTOR_FEATURES, MENTOR_PAIR_INPUTS, mentor_values, mentor_key),
+                (MENTEE_FEATURES, MENTEE_PAIR_INPUTS, mentee_values, mentee_key)):
+            by_column = np.ascontiguousarray(side.T)
             for i, feature in enumerate(features):
-                np.take(by_feature[i], key, out=values[:, column[feature]])
+                np.take(by_column[i], key, out=values[:, column[feature]])
+            inputs[names] = {name: by_column[len(features) + i].take(key)
+                             for i, name in enumerate(names)}
+        for feature, value in pair_features(ints["overlaps"], inputs[MENTEE_PAIR_INPUTS],
+                                            inputs[MENTOR_PAIR_INPUTS]).items():
+            values[:, column[feature]] = value
         frame = pd.DataFrame({"mentee_id": mentee_ids[mentee_key],
                               "mentor_id": mentor_ids[mentor_key]})
         if pair_ids:
@@ -191,6 +216,32 @@ class FeatureSession:
         frame = self._select(pair_ids=False)
         frame.insert(2, "as_of", pd.Timestamp(as_of))
         return frame
+
+
+def pair_features(overlaps: np.ndarray, mentee: dict[str, np.ndarray],
+                  mentor: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """:data:`PAIR_FEATURES` of each pair from what it shares (select.sql's ``overlaps``,
+    :data:`OVERLAP_FIELDS`) and its two sides' numbers (:data:`MENTEE_PAIR_INPUTS`,
+    :data:`MENTOR_PAIR_INPUTS`), as docs/features.md gives them: a few vectorised operations
+    per chunk, where PostgreSQL would evaluate and send each value once per pair."""
+    shared = {name: (overlaps >> first) & ((1 << bits) - 1)
+              for name, first, bits in OVERLAP_FIELDS}
+    domains = shared["domains_shared"].astype(np.float64)
+    skills = shared["skills_shared"].astype(np.float64)
+    union = mentee["skill_count"] + mentor["skill_count"] - skills
+    apart = np.abs(mentee["zone_minutes"] - mentor["zone_minutes"])
+    features = {
+        "domain_overlap_count": domains,
+        "domain_overlap_share": domains / mentee["n_domains"],
+        "skill_coverage": skills / mentee["n_skills"],
+        "skill_jaccard": np.divide(skills, union, out=np.zeros_like(skills), where=union != 0),
+        "shared_hours": shared["slots_shared"] / 4.0,
+        "timezone_diff_hours": np.minimum(apart, 1440 - apart) / 60.0,
+        "seniority_gap": mentor["experience_years"] - mentee["seniority"],
+    }
+    for bit, feature in enumerate(FLAG_FEATURES):
+        features[feature] = (shared["flags"] >> bit) & 1
+    return features
 
 
 def export_csv(conn: Connection, kind: str, path, as_of: datetime, chunk_size: int = 2000,
