@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from matcher import features
 from matcher.candidates import _top_columns
+from matcher.errors import InputError
 from matcher.features import FEATURES, FeatureSession
 from tests.feature_reference import reference_features
 from tests.helpers import AS_OF, invoke, seed
@@ -215,3 +217,10 @@ def test_a_programme_without_feedback_has_an_empty_feedback_frame(db_url, engine
         conn.execute(sa.text("DELETE FROM recommendation_feedback"))
         frame = FeatureSession(conn).feedback_frame()
     assert frame.empty and set(FEATURES) <= set(frame.columns)
+
+
+def test_more_distinct_terms_than_the_overlap_counts_hold_are_refused(edge_world, monkeypatch):
+    # the edge world has 3 distinct skills; counts 1 bit wide would hold only 0 and 1
+    monkeypatch.setattr(features, "TERM_COUNT_BITS", 1)
+    with edge_world.begin() as conn, pytest.raises(InputError, match="distinct domains or sk"):
+        FeatureSession(conn)
