@@ -206,10 +206,13 @@ class FeatureSession:
             self._mentors_as_of = as_of
         else:
             self.conn.execute(sql("features/reset_pairs.sql"))
-        pgcopy.copy_in(self.conn, "feature_pairs", {
-            "mentee_id": mentees, "mentor_id": mentors, "as_of": np.full(len(mentees), stamp)})
-        # the chunk's mentees with a candidate (the pairs come grouped by mentee)
-        having = mentees[np.r_[True, mentees[1:] != mentees[:-1]]] if len(mentees) else mentees
+        # a row per mentee with its candidates (the pairs come grouped by mentee)
+        starts = (np.flatnonzero(np.r_[True, mentees[1:] != mentees[:-1]]) if len(mentees)
+                  else np.zeros(0, np.int64))
+        having = mentees[starts]
+        pgcopy.copy_in_groups(self.conn, "feature_pairs", {
+            "mentee_id": having, "as_of": np.full(len(having), stamp)},
+            {"mentor_ids": mentors}, starts)
         pgcopy.copy_in(self.conn, "feature_mentees", {
             "mentee_id": having, "as_of": np.full(len(having), stamp)})
         self._history(mentors=fresh)

@@ -3,7 +3,8 @@
 * Binary COPY of frames into tables, packed with numpy a column at a time (numbers, booleans,
   timestamps, text and jsonb, with NULLs): :func:`copy_frame`.
 * Binary COPY of fixed-width numeric columns in and out, with no per-value text formatting
-  or parsing on either side: :func:`copy_in`, :func:`copy_out`. Only what matcher moves in
+  or parsing on either side: :func:`copy_in`, :func:`copy_out`; of groups of values as one
+  row of ``bigint[]`` per group: :func:`copy_in_groups`. Only what matcher moves in
   bulk: 8-byte integers, 8-byte floats and timestamps, never NULL (NULL floats travel as
   NaN; a NULL integer read out is refused with the column's name).
 * Text COPY (CSV) of rows, for imports that PostgreSQL parses and checks:
@@ -53,6 +54,41 @@ def copy_in(conn: Connection, table: str, columns: dict[str, np.ndarray]) -> Non
         rows[f"_length_{name}"] = 8
         rows[name] = values
     _copy_binary_in(conn, table, list(columns), [rows.tobytes()])
+
+
+def copy_in_groups(conn: Connection, table: str, columns: dict[str, np.ndarray],
+                   lists: dict[str, np.ndarray], starts: np.ndarray) -> None:
+    """COPY one row per group into ``table``: each of ``columns`` one int64 per group
+    (timestamps as :func:`timestamp_value`), each of ``lists`` a ``bigint[]``, group ``i``'s
+    being ``values[starts[i]:starts[i + 1]]`` (the last group's runs to the end). A few
+    rows of arrays instead of a row per value: PostgreSQL parses and stores a row for
+    each group, not each value."""
+    n = len(starts)
+    total = len(next(iter(lists.values())))
+    ends = np.r_[starts[1:], total][:n].astype(np.int64)
+    sizes = ends - starts
+    head = np.empty(n, dtype=_row_dtype({name: "i" for name in columns}))
+    head["_count"] = len(columns) + len(lists)
+    for name, values in columns.items():
+        head[f"_length_{name}"] = 8
+        head[name] = values
+    # an array field: its length, then ndim 1, no NULLs, element type int8 (oid 20), the
+    # dimension's size and lower bound 1, then each element's length and value
+    array_head = np.empty(n, dtype=[(f, ">i4") for f in ("length", "ndim", "nulls", "oid",
+                                                         "size", "lower")])
+    array_head["length"], array_head["ndim"], array_head["nulls"] = 20 + 12 * sizes, 1, 0
+    array_head["oid"], array_head["size"], array_head["lower"] = 20, sizes, 1
+    heads, array_heads = head.tobytes(), array_head.tobytes()
+    elements = []
+    for values in lists.values():
+        element = np.empty(total, dtype=[("length", ">i4"), ("value", ">i8")])
+        element["length"], element["value"] = 8, values
+        elements.append(element.tobytes())
+    a, b, w = head.itemsize, array_head.itemsize, 12
+    rows = [heads[i * a:(i + 1) * a] + b"".join(
+                array_heads[i * b:(i + 1) * b] + data[start * w:end * w] for data in elements)
+            for i, (start, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True))]
+    _copy_binary_in(conn, table, [*columns, *lists], rows)
 
 
 def _copy_binary_in(conn: Connection, table: str, columns: list[str], rows) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matcher.pgcopy import copy_frame, copy_out_arrays
+from matcher.pgcopy import copy_frame, copy_in_groups, copy_out_arrays, timestamp_value
 
 TABLE = """CREATE TABLE copied (
     small smallint, whole integer, big bigint, real_number double precision,
@@ -72,3 +72,22 @@ def test_copy_out_refuses_a_null_integer_instead_of_misreading_the_rows(engine):
         assert list(ints["id"]) == [1, 2, 3] and list(values[:, 0]) == [0.5, 1.0, 1.5]
         with pytest.raises(ValueError, match="NULL in integer column key"):
             copy_out_arrays(conn, query, ["id", "key"], ["x"])
+
+
+def test_copy_in_groups_writes_each_groups_values_as_one_array_in_order(engine):
+    members = np.array([5, -1, 2**40, 7, 7, 3], dtype=np.int64)
+    starts = np.array([0, 3, 4])  # groups of 3, 1 and 2 values
+    moment = datetime(2026, 12, 2, 1, 2, 3, 456789, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE grouped (id bigint, at timestamptz, vals bigint[], "
+                             "more bigint[], untouched bigint[])")
+        copy_in_groups(conn, "grouped", {"id": np.array([10, 20, 30]),
+                                         "at": np.full(3, timestamp_value(moment))},
+                       {"vals": members, "more": -members}, starts)
+        copy_in_groups(conn, "grouped", {"id": np.zeros(0, np.int64),
+                                         "at": np.zeros(0, np.int64)},
+                       {"vals": members[:0], "more": members[:0]}, starts[:0])
+        rows = [tuple(r) for r in conn.exec_driver_sql(
+            "SELECT id, at, vals, more, untouched FROM grouped ORDER BY id").all()]
+    assert rows == [(10, moment, [5, -1, 2**40], [-5, 1, -2**40], None),
+                    (20, moment, [7], [-7], None), (30, moment, [7, 3], [-7, -3], None)]
