@@ -150,12 +150,12 @@ def release(snapshot: str) -> None:
 
 def score_on_cluster(connection, url: str, snapshot: str, success_id: int,
                      acceptance_id: int | None, parts: list[list[int]], spec: chunks.ChunkSpec,
-                     check, tally: drift.Tally | None, clock: Clock
+                     check, tally: drift.Tally | None, clock: Clock, arrived=None
                      ) -> list[tuple[pd.DataFrame, int]]:
     """Every chunk of ``parts`` as a task on ``connection``'s cluster; results in chunk
     order, drift counts merged into ``tally`` and the workers' seconds per stage added to
     ``clock`` (summed over workers, as threads' are); ``check()`` (the lease) runs as each
-    result arrives."""
+    result arrives, then ``arrived(chunk's index, its best candidates)`` if given."""
     from distributed import as_completed
     from distributed.client import FutureCancelledError
     from distributed.scheduler import KilledWorker
@@ -170,6 +170,8 @@ def score_on_cluster(connection, url: str, snapshot: str, success_id: int,
             check()
             best, pairs, counts, seconds = future.result()
             results[order[future.key]] = (best, pairs)
+            if arrived is not None:
+                arrived(order[future.key], best)
             if tally is not None:
                 tally.merge(counts)
             for stage, value in seconds.items():

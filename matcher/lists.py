@@ -30,17 +30,33 @@ class ListOptions(Protocol):
     explore: float
 
 
+def chosen_by_mentee(options: ListOptions) -> bool:
+    """Whether each mentee's list depends on that mentee's candidates alone (relevance, no
+    exposure cap, no exploration): then the lists of a chunk of mentees can be chosen,
+    explained and written as soon as the chunk is scored (:func:`pick_lists` on its pool)."""
+    return options.objective == "relevance" and not options.max_exposure and not options.explore
+
+
 def choose_lists(pool: pd.DataFrame, options: ListOptions, free_capacity: dict[int, int],
                  examine: np.ndarray, seed: int = 0, pinned: dict[int, int] | None = None
                  ) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+    """The published rows (:func:`pick_lists`), their exposure and market figures and the
+    load per eligible mentor (:func:`list_figures`)."""
+    chosen, figures, prices, missing = pick_lists(pool, options, free_capacity, examine, seed,
+                                                  pinned)
+    return (chosen, *list_figures(chosen, figures, prices, missing, free_capacity, examine,
+                                  options.k))
+
+
+def pick_lists(pool: pd.DataFrame, options: ListOptions, free_capacity: dict[int, int],
+               examine: np.ndarray, seed: int = 0, pinned: dict[int, int] | None = None
+               ) -> tuple[pd.DataFrame, dict, pd.DataFrame, list[tuple[int, int]]]:
     """The published rows (ranked; with ``options.explore``, some slots drawn at random by
     :func:`matcher.exploration.explore` from ``seed``, each row with its ``propensity``;
     each ``pinned`` mentor at rank 1 of its mentee's list, :func:`overrides.apply_pins`),
-    their exposure and market figures (``pins_not_applied``: the (mentee, mentor) pins whose
-    mentor was no candidate), and the load per eligible mentor (free seats, lists, expected
-    requests, congestion price)."""
+    the objective's figures, the market's price per mentor and the (mentee, mentor) pins
+    whose mentor was no candidate."""
     k = options.k
-    q = market.request_probability(examine[:k])
     prices = pd.DataFrame({"mentor_id": pd.Series(dtype="int64"), "price": 0.0})
     figures: dict = {}
     if options.objective == "market":
@@ -66,7 +82,17 @@ def choose_lists(pool: pd.DataFrame, options: ListOptions, free_capacity: dict[i
     chosen = exploration.explore(chosen, pool.assign(p_success=pool["score"], moved=False),
                                  options.explore, seed)
     chosen, missing = overrides.apply_pins(chosen, pool, pinned or {}, k)
-    figures |= exposure_figures(chosen, free_capacity) | {
+    return chosen, figures, prices, missing
+
+
+def list_figures(chosen: pd.DataFrame, figures: dict, prices: pd.DataFrame,
+                 missing: list[tuple[int, int]], free_capacity: dict[int, int],
+                 examine: np.ndarray, k: int) -> tuple[dict, pd.DataFrame]:
+    """``figures`` with the exposure of the published rows ``chosen`` (``pins_not_applied``:
+    the ``missing`` pins), and the load per eligible mentor (free seats, lists, expected
+    requests, congestion price from ``prices``)."""
+    q = market.request_probability(examine[:k])
+    figures = figures | exposure_figures(chosen, free_capacity) | {
         "explored": int(chosen["explored"].sum()), "pinned": int(chosen["pinned"].sum()),
         "pins_not_applied": [[int(e), int(m)] for e, m in missing]}
     load = market.load_per_mentor(chosen, q).merge(prices, how="left", on="mentor_id")
@@ -78,7 +104,7 @@ def choose_lists(pool: pd.DataFrame, options: ListOptions, free_capacity: dict[i
     figures["mentors_oversubscribed"] = int((load["expected_requests"]
                                              > load["free_seats"]).sum())
     figures["examination"] = [round(float(e), 3) for e in examine[:k]]
-    return chosen, figures, load
+    return figures, load
 
 
 def choose(pool: pd.DataFrame, k: int, free_capacity: dict[int, int],

@@ -32,7 +32,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -200,8 +200,10 @@ def preview(engine: Engine, options: ScoreOptions) -> tuple[pd.DataFrame, dict[i
         mentees = active_mentee_ids(conn)
     options = _effective_options(options, champion)
     scored = score_candidates(engine, champion, acceptance, mentees, options, Clock({}))
-    chosen, _, _ = lists.choose_lists(scored.pool, options, scored.free, scored.examine)
-    return chosen[["mentee_id", "mentor_id", "rank", "p_accept", "p_success"]], scored.free
+    chosen, _, _ = lists.choose_lists(scored.pool, options, scored.context.free,
+                                      scored.context.examine, pinned=scored.context.pinned)
+    return (chosen[["mentee_id", "mentor_id", "rank", "p_accept", "p_success"]],
+            scored.context.free)
 
 
 def _effective_options(options: ScoreOptions, champion, first_night: bool = False
@@ -224,27 +226,39 @@ def _effective_options(options: ScoreOptions, champion, first_night: bool = Fals
 
 
 @dataclass
+class ListContext:
+    """What a night's lists are chosen and explained with besides the scores, read on the
+    run's snapshot before its chunks are scored."""
+
+    free: dict[int, int]     # free seats per eligible mentor
+    wants: pd.DataFrame      # per mentee: skills_wanted, domains_wanted
+    examine: np.ndarray      # P(rank r is examined), r = 1..k
+    pinned: dict[int, int] = field(default_factory=dict)  # mentee -> mentor (overrides)
+
+
+@dataclass
 class ScoredPool:
     """Every active mentee's best candidates, scored on one snapshot: what the lists are
     chosen from, with what choosing and explaining them needs."""
 
     pool: pd.DataFrame  # mentee_id, mentor_id, score, p_accept, then the model's features
     pairs_scored: int
-    free: dict[int, int]     # free seats per eligible mentor
-    wants: pd.DataFrame      # per mentee: skills_wanted, domains_wanted
-    examine: np.ndarray      # P(rank r is examined), r = 1..k
-    pinned: dict[int, int] = field(default_factory=dict)  # mentee -> mentor (overrides)
+    context: ListContext
     #: Feature -> PSI of tonight's candidates against the champion's training pairs.
     drift: dict[str, float] = field(default_factory=dict)
 
 
 def score_candidates(engine: Engine, champion, acceptance, mentees: list[int],
                      options: ScoreOptions, clock: Clock, job: JobRun | None = None,
-                     progress: bool = False) -> ScoredPool:
+                     progress: bool = False,
+                     on_chunk: Callable[[list[int], pd.DataFrame, ListContext], None] | None
+                     = None) -> ScoredPool:
     """Candidates, features and predictions for ``mentees`` in chunks, ``options.workers``
     at a time, all on one exported snapshot; keeps each mentee's best few (more than K
     where the market step or the exposure cap chooses among them). ``job`` (the nightly
-    run) is checked before each chunk, so a run that lost its lease stops early."""
+    run) is checked before each chunk, so a run that lost its lease stops early.
+    ``on_chunk(mentees, best, context)`` is called with each chunk as soon as it is scored
+    (on the thread that scored it, or as a Dask result arrives)."""
     model = champion.model
     as_of = datetime.now(UTC)
     tally = (drift.Tally(champion.feature_profile, model.features)
@@ -258,22 +272,33 @@ def score_candidates(engine: Engine, champion, acceptance, mentees: list[int],
     def score_chunk(session: FeatureSession, chunk: list[int]) -> tuple[pd.DataFrame, int]:
         if job is not None:
             job.check()  # a run that lost its session stops here, early
-        return chunks.score_chunk(session, chunk, spec, model, accept_model, clock, tally)
+        best, pairs = chunks.score_chunk(session, chunk, spec, model, accept_model, clock,
+                                         tally)
+        if on_chunk is not None:
+            on_chunk(chunk, best, context)
+        return best, pairs
 
-    parts = [mentees[i:i + options.chunk_size] for i in range(0, len(mentees),
-                                                              options.chunk_size)]
+    parts = _chunks(mentees, options.chunk_size, options.workers)
     started = time.perf_counter()
     with shared_snapshot(engine) as (conn, snapshot):
         pinned = overrides.pins(conn, as_of)
+        # how people read lists: from feedback, on the same snapshot
+        context = ListContext(
+            free_capacity(conn),
+            pd.read_sql(sql("scoring/mentee_wants.sql"), conn).set_index("mentee_id"),
+            examination.estimate(conn, as_of, options.k), pinned)
         spec = chunks.ChunkSpec(as_of, pool_size, options.max_candidates, pinned)
         if options.dask:
             from matcher import cluster
 
+            arrived = (None if on_chunk is None else
+                       lambda i, best: on_chunk(parts[i], best, context))
             with cluster.client(options.dask) as connection:
                 results = cluster.score_on_cluster(
                     connection, engine.url.render_as_string(hide_password=False), snapshot,
                     champion.version_id, acceptance.version_id if acceptance else None, parts,
-                    spec, job.check if job is not None else (lambda: None), tally, clock)
+                    spec, job.check if job is not None else (lambda: None), tally, clock,
+                    arrived)
         else:
             # the workers are the parallelism: a BLAS call of the prefilter on threads of its
             # own as well would leave them spinning while the other worker holds the cores
@@ -287,14 +312,20 @@ def score_candidates(engine: Engine, champion, acceptance, mentees: list[int],
                 finally:
                     executor.shutdown()
                     sessions.close()
-        free = free_capacity(conn)
-        wants = pd.read_sql(sql("scoring/mentee_wants.sql"), conn).set_index("mentee_id")
-        # how people read lists: from feedback, on the same snapshot
-        examine = examination.estimate(conn, as_of, options.k)
     clock.seconds["chunks_wall"] = time.perf_counter() - started
     return ScoredPool(pd.concat([best for best, _ in results], ignore_index=True),
-                      sum(n for _, n in results), free, wants, examine, pinned,
-                      tally.result() if tally else {})
+                      sum(n for _, n in results), context, tally.result() if tally else {})
+
+
+def _chunks(mentees: list[int], size: int, workers: int) -> list[list[int]]:
+    """``mentees`` in chunks of at most ``size``, as even as can be and as many as a multiple
+    of ``workers``, so that the workers finish together: 17,105 mentees in 9 chunks of up to
+    2,000 left one of 2 workers scoring the ninth alone."""
+    count = -(-len(mentees) // size)
+    if count > 1:
+        count = -(-count // workers) * workers
+    return [part.tolist() for part in np.array_split(np.asarray(mentees, dtype=np.int64),
+                                                     max(count, 1)) if len(part)]
 
 
 def free_capacity(conn: Connection) -> dict[int, int]:
@@ -338,52 +369,76 @@ def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
                        job, progress):
     model = champion.model
     clock = Clock(timings)
-    job.stage = "scoring chunks (candidates, features, predictions)"
-    scored = score_candidates(engine, champion, acceptance, mentees, options, clock, job,
-                              progress)
-    pool, free, wants = scored.pool, scored.free, scored.wants
-    with clock("market" if options.objective == "market" else "top_k"):
-        chosen, exposure, load = lists.choose_lists(pool, options, free, scored.examine,
-                                              seed=batch_id, pinned=scored.pinned)
-    if exposure["pins_not_applied"]:
-        with engine.connect() as conn:
-            exposure["pins_not_applied"] = overrides.obstacles(
-                conn, exposure["pins_not_applied"])
+    with engine.begin() as conn:
+        table = batch_tables.create(conn, batch_id)
 
-    def explain_and_write(part: pd.DataFrame) -> None:
+    def explain_and_write(part: pd.DataFrame, context: ListContext) -> None:
         """Explain and COPY one share of the rows, on a connection of its own (the batch is
         not published yet, so readers never see a half-written one)."""
         with clock("explain"):
             X = part[model.features].to_numpy(dtype=np.float32)
-            wanted = wants.reindex(part["mentee_id"]).fillna(0)
-            context = reasons.Context(
+            wanted = context.wants.reindex(part["mentee_id"]).fillna(0)
+            reasons_context = reasons.Context(
                 skills_wanted=wanted["skills_wanted"].to_numpy(),
                 domains_wanted=wanted["domains_wanted"].to_numpy(),
-                free_seats=part["mentor_id"].map(free).fillna(0).to_numpy(),
+                free_seats=part["mentor_id"].map(context.free).fillna(0).to_numpy(),
                 moved=part["moved"].to_numpy(bool), explored=part["explored"].to_numpy(bool),
                 pinned=part["pinned"].to_numpy(bool))
-            texts, said = reasons.explain(model.contributions(X), X, model.features, context)
+            texts, said = reasons.explain(model.contributions(X), X, model.features,
+                                          reasons_context)
             part = part.assign(explanation=texts, reasons=said, batch_id=batch_id)
         with clock("write"), engine.begin() as conn:
             copy_frame(conn, table, part[
                 ["batch_id", "mentee_id", "rank", "mentor_id", "score", "explanation",
                  "p_accept", "p_success", "reasons", "propensity", "explored"]])
 
+    # Lists that depend on their own mentee alone are chosen, explained and written on the
+    # thread that scored their chunk, while the other workers score theirs; others once
+    # every chunk is scored (the market step and the exposure cap weigh all mentees at once).
+    picked: list[tuple[pd.DataFrame, list]] = []
+
+    def write_chunk(chunk: list[int], best: pd.DataFrame, context: ListContext) -> None:
+        pins = {e: context.pinned[e] for e in chunk if e in context.pinned}
+        chosen, _, _, missing = lists.pick_lists(best, options, context.free, context.examine,
+                                                 batch_id, pins)
+        for part in _write_parts(len(chosen), 1):
+            explain_and_write(chosen.iloc[part], context)
+        picked.append((chosen[["mentee_id", "mentor_id", "rank", "score", "explored",
+                               "pinned"]], missing))
+
+    by_mentee = lists.chosen_by_mentee(options)
+    job.stage = "scoring chunks (candidates, features, predictions)"
+    scored = score_candidates(engine, champion, acceptance, mentees, options, clock, job,
+                              progress, on_chunk=write_chunk if by_mentee else None)
+    context = scored.context
+    started = time.perf_counter()
+    if by_mentee:
+        chosen = pd.concat([rows for rows, _ in picked], ignore_index=True)
+        # each list is its mentee's plain top K: the same mean score
+        exposure, load = lists.list_figures(
+            chosen, {"mean_score_vs_plain_top_k": 1.0},
+            pd.DataFrame({"mentor_id": pd.Series(dtype="int64"), "price": 0.0}),
+            [pin for _, missing in picked for pin in missing], context.free, context.examine,
+            options.k)
+    else:
+        with clock("market" if options.objective == "market" else "top_k"):
+            chosen, exposure, load = lists.choose_lists(scored.pool, options, context.free,
+                                                        context.examine, seed=batch_id,
+                                                        pinned=context.pinned)
+    if exposure["pins_not_applied"]:
+        with engine.connect() as conn:
+            exposure["pins_not_applied"] = overrides.obstacles(
+                conn, exposure["pins_not_applied"])
     if chosen.empty:
         raise NothingToScore("nothing to publish: no active mentee has a candidate mentor they "
                              "have not already asked; the previous batch, if any, stays "
                              "served")
     job.check()
     job.stage = "explaining and writing the batch"
-    started = time.perf_counter()
-    with engine.begin() as conn:
-        table = batch_tables.create(conn, batch_id)
-    # parts of at most WRITE_ROWS rows: the explanations and COPY data of one part at a
-    # time per thread, not of half the batch
-    parts = np.array_split(np.arange(len(chosen)), max(options.workers,
-                                                       -(-len(chosen) // WRITE_ROWS)))
-    with ThreadPoolExecutor(options.workers) as executor:
-        list(executor.map(explain_and_write, (chosen.iloc[p] for p in parts if len(p))))
+    if not by_mentee:
+        with ThreadPoolExecutor(options.workers) as executor:
+            list(executor.map(lambda p: explain_and_write(chosen.iloc[p], context),
+                              _write_parts(len(chosen), options.workers)))
     with engine.begin() as conn:
         copy_frame(conn, "batch_mentors", load.assign(batch_id=batch_id)[
             ["batch_id", "mentor_id", "free_seats", "lists", "expected_requests", "price"]])
@@ -413,6 +468,14 @@ def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
         batch_tables.retire(engine, old)
     log.info("batch %d published: %s", batch_id, counts)
     return BatchResult(batch_id, champion.version_id, counts, timings)
+
+
+def _write_parts(rows: int, workers: int) -> list[np.ndarray]:
+    """Positions of ``rows`` published rows in at least ``workers`` parts of at most
+    WRITE_ROWS: the explanations and COPY data of one part at a time per thread, not of
+    half the batch."""
+    return [part for part in np.array_split(np.arange(rows),
+                                            max(workers, -(-rows // WRITE_ROWS))) if len(part)]
 
 
 def _refuse_to_shrink(conn: Connection, listed: int, allow_shrink: bool) -> None:

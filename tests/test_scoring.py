@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_info
 from matcher import chunks, registry
 from matcher.db import sql
 from matcher.lease import Session
-from matcher.scoring import ScoreOptions, score
+from matcher.scoring import ScoreOptions, preview, score
 
 from .helpers import Readers, assert_denied, invoke, seed
 
@@ -94,6 +94,38 @@ def test_a_run_leaves_the_calling_process_as_it_found_it(trained, monkeypatch):
         score(trained, ScoreOptions(k=3, explore=0.0))
     assert gc.get_freeze_count() == 0
     assert blas_threads() == before
+
+
+def test_lists_chosen_chunk_by_chunk_are_those_chosen_over_all_mentees_at_once(trained):
+    """Relevance lists are chosen, explained and written as each chunk is scored; they are
+    the lists chosen over every mentee's candidates at once (``preview``), a pin included,
+    and a pin that cannot be applied is reported once."""
+    engine = trained
+    options = ScoreOptions(k=4, objective="relevance", chunk_size=7)
+    lists, _ = preview(engine, options)
+    with engine.connect() as conn:
+        external = dict(conn.execute(sa.text("SELECT id, external_id FROM mentees")).all())
+        mentors = dict(conn.execute(sa.text("SELECT id, external_id FROM mentors")).all())
+        inactive = conn.execute(sa.text(
+            "SELECT external_id FROM mentors WHERE NOT active LIMIT 1")).scalar_one()
+    mentee = lists["mentee_id"].iloc[0]
+    listed = set(lists[lists["mentee_id"] == mentee]["mentor_id"])
+    pinned = next(m for m in lists["mentor_id"] if m not in listed)
+    invoke("overrides", "add", "pin", "--mentor", mentors[pinned], "--mentee",
+           external[mentee], "--reason", "matched at the kickoff")
+    invoke("overrides", "add", "pin", "--mentor", inactive, "--mentee",
+           external[lists["mentee_id"].iloc[-1]], "--reason", "asked for by name")
+    expected, _ = preview(engine, options)
+    result = score(engine, options)
+    published = _published(engine)
+    key = ["mentee_id", "rank"]
+    columns = ["mentee_id", "rank", "mentor_id", "p_accept", "p_success"]
+    pd.testing.assert_frame_equal(
+        published[columns].sort_values(key).reset_index(drop=True),
+        expected[columns].sort_values(key).reset_index(drop=True), check_dtype=False)
+    assert published.query("mentee_id == @mentee and rank == 1")["mentor_id"].item() == pinned
+    assert len(result.counts["pins_not_applied"]) == 1
+    assert result.counts["recommendations"] == len(expected) > 0
 
 
 def test_max_exposure_caps_mentor_appearances(trained):
