@@ -140,20 +140,31 @@ def check_connection(engine: Engine) -> None:
 def is_disconnect(exc: BaseException) -> bool:
     """Whether ``exc`` means the database connection was lost (terminated backend, closed
     idle session, server restart, network failure), as opposed to an error in a query."""
+    return disconnect_of(exc) is not None
+
+
+def disconnect_of(exc: BaseException) -> BaseException | None:
+    """The lost connection behind ``exc``: ``exc`` itself or what raised it (a library such
+    as pandas re-raises a driver's error as its own), or ``None`` if the connection was not
+    lost."""
     import psycopg2
 
-    if isinstance(exc, sa.exc.DBAPIError):
-        if exc.connection_invalidated:
-            return True
-        exc = exc.orig or exc
-    if isinstance(exc, psycopg2.InterfaceError):
-        return True
-    if isinstance(exc, psycopg2.OperationalError):
-        code = getattr(exc, "pgcode", None)
-        # 57P01-57P05: admin shutdown, crash shutdown, cannot connect now, database dropped,
-        # idle session timeout; no code: the socket closed under libpq.
-        return code is None or code.startswith("57P") or code.startswith("08")
-    return False
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        driver = exc.orig or exc if isinstance(exc, sa.exc.DBAPIError) else exc
+        if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
+            return exc
+        if isinstance(driver, psycopg2.InterfaceError):
+            return exc
+        if isinstance(driver, psycopg2.OperationalError):
+            code = getattr(driver, "pgcode", None)
+            # 57P01-57P05: admin shutdown, crash shutdown, cannot connect now, database
+            # dropped, idle session timeout; no code: the socket closed under libpq.
+            if code is None or code.startswith("57P") or code.startswith("08"):
+                return exc
+        exc = exc.__cause__
+    return None
 
 
 @contextmanager

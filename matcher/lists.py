@@ -49,13 +49,14 @@ def choose_lists(pool: pd.DataFrame, options: ListOptions, free_capacity: dict[i
 
 
 def pick_lists(pool: pd.DataFrame, options: ListOptions, free_capacity: dict[int, int],
-               examine: np.ndarray, seed: int = 0, pinned: dict[int, int] | None = None
+               examine: np.ndarray | None, seed: int = 0, pinned: dict[int, int] | None = None
                ) -> tuple[pd.DataFrame, dict, pd.DataFrame, list[tuple[int, int]]]:
     """The published rows (ranked; with ``options.explore``, some slots drawn at random by
     :func:`matcher.exploration.explore` from ``seed``, each row with its ``propensity``;
     each ``pinned`` mentor at rank 1 of its mentee's list, :func:`overrides.apply_pins`),
     the objective's figures, the market's price per mentor and the (mentee, mentor) pins
-    whose mentor was no candidate."""
+    whose mentor was no candidate. ``examine`` (P(rank r is examined)) is read by the market
+    objective only."""
     k = options.k
     prices = pd.DataFrame({"mentor_id": pd.Series(dtype="int64"), "price": 0.0})
     figures: dict = {}

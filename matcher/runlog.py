@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from matcher import logs
-from matcher.db import is_disconnect, sql
+from matcher.db import disconnect_of, sql
 from matcher.errors import ConnectionLost
 from matcher.lease import Session, first_line
 
@@ -91,10 +91,11 @@ def job_run(engine: Engine, job: str, parameters: dict) -> Iterator[JobRun]:
     try:
         yield run
     except BaseException as exc:
-        if is_disconnect(exc):
+        cause = disconnect_of(exc)
+        if cause is not None:
             lost = ConnectionLost(
                 f"{job} run {run_id}: lost the database connection while {run.stage} "
-                f"({first_line(exc)}); nothing of this run took effect (the previous results "
+                f"({first_line(cause)}); nothing of this run took effect (the previous results "
                 "stay in place) and the next run starts clean")
             _finish(engine, run, "failed", str(lost))
             raise lost from None

@@ -201,7 +201,7 @@ def preview(engine: Engine, options: ScoreOptions) -> tuple[pd.DataFrame, dict[i
     options = _effective_options(options, champion)
     scored = score_candidates(engine, champion, acceptance, mentees, options, Clock({}))
     chosen, _, _ = lists.choose_lists(scored.pool, options, scored.context.free,
-                                      scored.context.examine, pinned=scored.context.pinned)
+                                      scored.examine, pinned=scored.context.pinned)
     return (chosen[["mentee_id", "mentor_id", "rank", "p_accept", "p_success"]],
             scored.context.free)
 
@@ -232,7 +232,6 @@ class ListContext:
 
     free: dict[int, int]     # free seats per eligible mentor
     wants: pd.DataFrame      # per mentee: skills_wanted, domains_wanted
-    examine: np.ndarray      # P(rank r is examined), r = 1..k
     pinned: dict[int, int] = field(default_factory=dict)  # mentee -> mentor (overrides)
 
 
@@ -244,6 +243,7 @@ class ScoredPool:
     pool: pd.DataFrame  # mentee_id, mentor_id, score, p_accept, then the model's features
     pairs_scored: int
     context: ListContext
+    examine: np.ndarray      # P(rank r is examined), r = 1..k
     #: Feature -> PSI of tonight's candidates against the champion's training pairs.
     drift: dict[str, float] = field(default_factory=dict)
 
@@ -282,11 +282,9 @@ def score_candidates(engine: Engine, champion, acceptance, mentees: list[int],
     started = time.perf_counter()
     with shared_snapshot(engine) as (conn, snapshot):
         pinned = overrides.pins(conn, as_of)
-        # how people read lists: from feedback, on the same snapshot
         context = ListContext(
             free_capacity(conn),
-            pd.read_sql(sql("scoring/mentee_wants.sql"), conn).set_index("mentee_id"),
-            examination.estimate(conn, as_of, options.k), pinned)
+            pd.read_sql(sql("scoring/mentee_wants.sql"), conn).set_index("mentee_id"), pinned)
         spec = chunks.ChunkSpec(as_of, pool_size, options.max_candidates, pinned)
         if options.dask:
             from matcher import cluster
@@ -312,9 +310,12 @@ def score_candidates(engine: Engine, champion, acceptance, mentees: list[int],
                 finally:
                     executor.shutdown()
                     sessions.close()
+        # how people read lists: from feedback, on the same snapshot
+        examine = examination.estimate(conn, as_of, options.k)
     clock.seconds["chunks_wall"] = time.perf_counter() - started
     return ScoredPool(pd.concat([best for best, _ in results], ignore_index=True),
-                      sum(n for _, n in results), context, tally.result() if tally else {})
+                      sum(n for _, n in results), context, examine,
+                      tally.result() if tally else {})
 
 
 def _chunks(mentees: list[int], size: int, workers: int) -> list[list[int]]:
@@ -399,8 +400,9 @@ def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
 
     def write_chunk(chunk: list[int], best: pd.DataFrame, context: ListContext) -> None:
         pins = {e: context.pinned[e] for e in chunk if e in context.pinned}
-        chosen, _, _, missing = lists.pick_lists(best, options, context.free, context.examine,
-                                                 batch_id, pins)
+        # (per-mentee lists need no examination estimate: it weighs only the market's)
+        chosen, _, _, missing = lists.pick_lists(best, options, context.free, None, batch_id,
+                                                 pins)
         for part in _write_parts(len(chosen), 1):
             explain_and_write(chosen.iloc[part], context)
         picked.append((chosen[["mentee_id", "mentor_id", "rank", "score", "explored",
@@ -418,12 +420,12 @@ def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
         exposure, load = lists.list_figures(
             chosen, {"mean_score_vs_plain_top_k": 1.0},
             pd.DataFrame({"mentor_id": pd.Series(dtype="int64"), "price": 0.0}),
-            [pin for _, missing in picked for pin in missing], context.free, context.examine,
+            [pin for _, missing in picked for pin in missing], context.free, scored.examine,
             options.k)
     else:
         with clock("market" if options.objective == "market" else "top_k"):
             chosen, exposure, load = lists.choose_lists(scored.pool, options, context.free,
-                                                        context.examine, seed=batch_id,
+                                                        scored.examine, seed=batch_id,
                                                         pinned=context.pinned)
     if exposure["pins_not_applied"]:
         with engine.connect() as conn:

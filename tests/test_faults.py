@@ -21,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 
 from matcher import batch_tables
+from matcher.db import disconnect_of
 from matcher.lease import Session
 
 from .helpers import Readers, assert_denied, invoke, seed
@@ -344,3 +345,19 @@ def test_a_session_holding_the_lease_is_refused_to_a_second_holder(engine):
     finally:
         first.release()
         second.release()
+
+
+def test_a_connection_lost_under_pandas_is_told_from_a_query_error(engine):
+    """pandas re-raises a driver's error as its own: the lost connection behind it is still
+    found (and named), while a mistake in a query is not taken for one."""
+    victim = engine.connect()
+    pid = victim.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    assert _scalar(engine, "SELECT pg_terminate_backend(:pid)", pid=pid)
+    with pytest.raises(pd.errors.DatabaseError) as lost:
+        pd.read_sql(sa.text("SELECT 1"), victim)
+    victim.invalidate()
+    cause = disconnect_of(lost.value)
+    assert cause is not None and "terminat" in str(cause)
+    with engine.connect() as conn, pytest.raises(pd.errors.DatabaseError) as wrong:
+        pd.read_sql(sa.text("SELECT no_such_column FROM mentors"), conn)
+    assert disconnect_of(wrong.value) is None
