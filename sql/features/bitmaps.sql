@@ -1,17 +1,18 @@
--- Domains and skills of every person as bitmaps over one shared vocabulary, so that overlaps
--- are bit_count(a & b) (core SQL since PostgreSQL 14; no extension needed). All bitmaps of a
--- kind have the same length. Standard UTC offsets of time zones for the timezone feature.
-CREATE TEMP TABLE person_terms ON COMMIT DROP AS
-SELECT 'mentor' AS side, id, 'domain' AS kind, unnest(domains) AS term FROM mentors
-UNION ALL SELECT 'mentor', id, 'skill', unnest(skills) FROM mentors
-UNION ALL SELECT 'mentee', id, 'domain', unnest(domains) FROM mentees
-UNION ALL SELECT 'mentee', id, 'skill', unnest(skills) FROM mentees;
+-- Domains and skills as bitmaps over the mentors' vocabulary, so that overlaps are
+-- bit_count(a & b) (core SQL since PostgreSQL 14; no extension needed): every mentor's here,
+-- once per session, each build's mentees' in history_mentees.sql (a term no mentor lists
+-- never overlaps; the mentee's own counts come from its arrays). All bitmaps of a kind have
+-- the same length. Standard UTC offsets of time zones for the timezone feature.
+CREATE TEMP TABLE mentor_terms ON COMMIT DROP AS
+SELECT id, 'domain' AS kind, unnest(domains) AS term FROM mentors
+UNION ALL SELECT id, 'skill', unnest(skills) FROM mentors;
 
 CREATE TEMP TABLE term_vocab ON COMMIT DROP AS
 SELECT kind, term,
        (row_number() OVER (PARTITION BY kind ORDER BY term) - 1)::int AS pos,
        count(*) OVER (PARTITION BY kind)::int AS n
-FROM (SELECT DISTINCT kind, term FROM person_terms) terms;
+FROM (SELECT DISTINCT kind, term FROM mentor_terms WHERE term IS NOT NULL) terms;
+ALTER TABLE term_vocab ADD PRIMARY KEY (kind, term);
 
 CREATE TEMP TABLE empty_bits ON COMMIT DROP AS
 SELECT kinds.kind, repeat('0', coalesce(max(v.n), 1))::varbit AS zero
@@ -19,32 +20,23 @@ FROM (VALUES ('domain'), ('skill')) kinds (kind)
 LEFT JOIN term_vocab v ON v.kind = kinds.kind
 GROUP BY kinds.kind;
 
--- Each person's terms of a kind as one bitmap over term_vocab, in one grouped pass over
--- everybody (people without a term of that kind get the all-zeros bitmap below).
-CREATE TEMP TABLE person_bits ON COMMIT DROP AS
-SELECT t.side, t.id, t.kind, bit_or(set_bit(z.zero, v.pos, 1)) AS bits
-FROM person_terms t
+-- Each mentor's terms of a kind as one bitmap over term_vocab, in one grouped pass over
+-- every mentor (those without a term of that kind get the all-zeros bitmap).
+CREATE TEMP TABLE mentor_kind_bits ON COMMIT DROP AS
+SELECT t.id, t.kind, bit_or(set_bit(z.zero, v.pos, 1)) AS bits
+FROM mentor_terms t
 JOIN term_vocab v ON v.kind = t.kind AND v.term = t.term
 JOIN empty_bits z ON z.kind = t.kind
-GROUP BY t.side, t.id, t.kind;
+GROUP BY t.id, t.kind;
 
 CREATE TEMP TABLE mentor_bits ON COMMIT DROP AS
 SELECT m.id, coalesce(d.bits, zd.zero) AS domains, coalesce(s.bits, zs.zero) AS skills
 FROM mentors m
 JOIN empty_bits zd ON zd.kind = 'domain'
 JOIN empty_bits zs ON zs.kind = 'skill'
-LEFT JOIN person_bits d ON d.side = 'mentor' AND d.id = m.id AND d.kind = 'domain'
-LEFT JOIN person_bits s ON s.side = 'mentor' AND s.id = m.id AND s.kind = 'skill';
+LEFT JOIN mentor_kind_bits d ON d.id = m.id AND d.kind = 'domain'
+LEFT JOIN mentor_kind_bits s ON s.id = m.id AND s.kind = 'skill';
 ALTER TABLE mentor_bits ADD PRIMARY KEY (id);
-
-CREATE TEMP TABLE mentee_bits ON COMMIT DROP AS
-SELECT e.id, coalesce(d.bits, zd.zero) AS domains, coalesce(s.bits, zs.zero) AS skills
-FROM mentees e
-JOIN empty_bits zd ON zd.kind = 'domain'
-JOIN empty_bits zs ON zs.kind = 'skill'
-LEFT JOIN person_bits d ON d.side = 'mentee' AND d.id = e.id AND d.kind = 'domain'
-LEFT JOIN person_bits s ON s.side = 'mentee' AND s.id = e.id AND s.kind = 'skill';
-ALTER TABLE mentee_bits ADD PRIMARY KEY (id);
 
 CREATE TEMP TABLE zone_offsets ON COMMIT DROP AS
 SELECT name,

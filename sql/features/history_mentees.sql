@@ -11,13 +11,31 @@ LEFT JOIN interactions i ON i.mentee_id = k.mentee_id AND i.requested_at < k.as_
 GROUP BY k.mentee_id, k.as_of;
 ALTER TABLE mentee_history ADD PRIMARY KEY (mentee_id, as_of);
 
+-- The build's mentees' domains and skills as bitmaps over the mentors' vocabulary
+-- (bitmaps.sql), and how many distinct terms of each kind they list.
+CREATE TEMP TABLE mentee_bits ON COMMIT DROP AS
+SELECT e.id,
+       coalesce((SELECT bit_or(set_bit(zd.zero, v.pos, 1)) FROM unnest(e.domains) t (term)
+                 JOIN term_vocab v ON v.kind = 'domain' AND v.term = t.term), zd.zero)
+           AS domains,
+       coalesce((SELECT bit_or(set_bit(zs.zero, v.pos, 1)) FROM unnest(e.skills) t (term)
+                 JOIN term_vocab v ON v.kind = 'skill' AND v.term = t.term), zs.zero)
+           AS skills,
+       (SELECT count(DISTINCT t) FROM unnest(e.domains) t) AS domain_count,
+       (SELECT count(DISTINCT t) FROM unnest(e.skills) t) AS skill_count
+FROM mentees e
+JOIN empty_bits zd ON zd.kind = 'domain'
+JOIN empty_bits zs ON zs.kind = 'skill'
+WHERE e.id IN (SELECT mentee_id FROM feature_mentees);
+ALTER TABLE mentee_bits ADD PRIMARY KEY (id);
+
 CREATE TEMP TABLE mentee_side ON COMMIT DROP AS
 SELECT (row_number() OVER (ORDER BY eh.mentee_id, eh.as_of) - 1)::int8 AS key,
        eh.mentee_id, eh.as_of, e.industry, e.languages, e.preferred_style,
        e.availability_utc, eb.domains, eb.skills, z.minutes AS zone_minutes,
-       greatest(bit_count(eb.domains), 1)::float8 AS n_domains,
-       greatest(bit_count(eb.skills), 1)::float8 AS n_skills,
-       bit_count(eb.skills)::float8 AS skill_count,
+       greatest(eb.domain_count, 1)::float8 AS n_domains,
+       greatest(eb.skill_count, 1)::float8 AS n_skills,
+       eb.skill_count::float8 AS skill_count,
        CASE e.experience_level WHEN 'student' THEN 0 WHEN 'junior' THEN 2
                                WHEN 'mid' THEN 5 WHEN 'senior' THEN 9 END AS seniority,
        eh.requests AS mentee_requests,
