@@ -58,7 +58,7 @@ def pick_lists(pool: pd.DataFrame, options: ListOptions, free_capacity: dict[int
     whose mentor was no candidate. ``examine`` (P(rank r is examined)) is read by the market
     objective only."""
     k = options.k
-    prices = pd.DataFrame({"mentor_id": pd.Series(dtype="int64"), "price": 0.0})
+    prices = no_prices()
     figures: dict = {}
     if options.objective == "market":
         result = market.market_lists(
@@ -84,6 +84,11 @@ def pick_lists(pool: pd.DataFrame, options: ListOptions, free_capacity: dict[int
                                  options.explore, seed)
     chosen, missing = overrides.apply_pins(chosen, pool, pinned or {}, k)
     return chosen, figures, prices, missing
+
+
+def no_prices() -> pd.DataFrame:
+    """The congestion price per mentor of lists chosen without the market step: none."""
+    return pd.DataFrame({"mentor_id": pd.Series(dtype="int64"), "price": 0.0})
 
 
 def list_figures(chosen: pd.DataFrame, figures: dict, prices: pd.DataFrame,

@@ -418,8 +418,7 @@ def _build_and_publish(engine, batch_id, champion, acceptance, mentees, options,
         chosen = pd.concat([rows for rows, _ in picked], ignore_index=True)
         # each list is its mentee's plain top K: the same mean score
         exposure, load = lists.list_figures(
-            chosen, {"mean_score_vs_plain_top_k": 1.0},
-            pd.DataFrame({"mentor_id": pd.Series(dtype="int64"), "price": 0.0}),
+            chosen, {"mean_score_vs_plain_top_k": 1.0}, lists.no_prices(),
             [pin for _, missing in picked for pin in missing], context.free, scored.examine,
             options.k)
     else:
