@@ -133,21 +133,23 @@ class Prefilter:
 
 
 def _top_columns(value: np.ndarray, n: int) -> np.ndarray:
-    """Per row, the columns of the ``n`` largest finite values, largest first and ties by
-    lower column; rows with fewer finite values are padded with -1.
+    """Per row, the columns of the ``n`` largest finite values (none is NaN), largest first
+    and ties by lower column; rows with fewer finite values are padded with -1.
 
     Only the values that can be among a row's best are sorted. The columns are cut into
-    groups of consecutive ranges, one column of each range per group, and the ``n``-th largest
-    group maximum is a floor: ``n`` distinct values reach it, so the row's ``n`` largest all
-    do. On the large world about 230 of 7,865 values per row reach it, and the prefilter's
-    selection took a third of the time it took with a partition of every value
+    groups of consecutive ranges (one group when there are fewer than
+    ``FLOOR_GROUPS_PER_PICK * n`` columns), one column of each range per group, and the
+    ``n``-th largest group maximum is a floor: ``n`` distinct values reach it, so the row's
+    ``n`` largest all do. On the large world about 230 of 7,865 values per row reach it.
+    What reaches it is sorted as one integer key per value (:func:`_sort_keys`), with
+    numpy's vectorised sort rather than a stable sort of the floats
     (``benchmarks/chunk_benchmark.py`` times the prefilter).
     """
     rows, columns = value.shape
     n = min(n, columns)
     kept, column_of = value, np.broadcast_to(np.arange(columns), value.shape)
-    group = columns // (FLOOR_GROUPS_PER_PICK * n)
-    if group >= 2 and rows:
+    if rows and n:
+        group = max(columns // (FLOOR_GROUPS_PER_PICK * n), 1)
         width = columns // group
         maxima = value[:, :width].copy()
         for start in range(width, group * width, width):
@@ -163,10 +165,22 @@ def _top_columns(value: np.ndarray, n: int) -> np.ndarray:
             kept[row, place] = value.reshape(-1)[flat]
             column_of = np.zeros(kept.shape, dtype=np.int64)
             column_of[row, place] = column
-    # a stable sort keeps the ties in column order (the kept values are in column order too)
-    order = np.argsort(-kept, axis=1, kind="stable")[:, :n]
-    return np.where(np.isfinite(np.take_along_axis(kept, order, axis=1)),
-                    np.take_along_axis(column_of, order, axis=1), -1)
+    best = np.sort(_sort_keys(kept, column_of), axis=1)[:, :n]
+    return np.where(best >> 32 == _NOTHING, -1, best & 0xFFFFFFFF).astype(np.int64)
+
+
+def _sort_keys(value: np.ndarray, column: np.ndarray) -> np.ndarray:
+    """One uint64 per float32 value that sorts as (value descending, column ascending): the
+    value's bits made order-preserving, inverted, above the column. The keys are distinct,
+    so numpy's fastest sort (not a stable one) orders the ties by column. -inf
+    (:data:`_NOTHING`) comes last; -0.0 ties with 0.0."""
+    bits = (np.asarray(value, dtype=np.float32) + np.float32(0)).view(np.uint32)
+    ascending = bits ^ np.where(bits >> 31, np.uint32(0xFFFFFFFF), np.uint32(0x80000000))
+    return (~ascending).astype(np.uint64) << np.uint64(32) | column.astype(np.uint64)
+
+
+#: The upper half of :func:`_sort_keys`' key of -inf: a place with no value to keep.
+_NOTHING = int(_sort_keys(np.array([-np.inf], np.float32), np.zeros(1))[0] >> np.uint64(32))
 
 
 def active_mentee_ids(conn: Connection) -> list[int]:
