@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from matcher import features
-from matcher.candidates import _top_columns
+from matcher.candidates import SHARED_SLOTS_CAP, Prefilter, _top_columns
+from matcher.db import sql
 from matcher.errors import InputError
 from matcher.features import FEATURES, FeatureSession
 from tests.feature_reference import reference_features
@@ -140,6 +141,46 @@ def test_the_prefilter_keeps_the_best_values_with_ties_to_the_lower_mentor():
                           key=lambda c: (-value[r, c], c))[:n]
             expected[r, :len(best)] = best
         assert np.array_equal(_top_columns(value, n), expected)
+
+
+def test_the_prefilter_ranks_each_mentee_by_the_sum_of_its_five_signals(db_url, engine):
+    seed("--mentors", "60", "--mentees", "150", "--seed", "9")
+    n = 12
+    with engine.begin() as conn:
+        # some people free all week: pairs that share more hours than the cap
+        for table in ("UPDATE mentors", "UPDATE mentees"):
+            conn.execute(sa.text(table + " SET availability_utc = "
+                                 "~(availability_utc # availability_utc) WHERE id % 7 = 0"))
+        prefilter = Prefilter(conn, AS_OF, features.PRIOR_PARAMETERS)
+        mentors = conn.execute(sql("candidates/eligible.sql"),
+                               {"as_of": AS_OF, **features.PRIOR_PARAMETERS}).all()
+        ids = conn.execute(sa.text("SELECT id FROM mentees WHERE active")).scalars().all()
+        mentees = conn.execute(sql("candidates/mentees.sql"),
+                               {"mentee_ids": ids, "as_of": AS_OF}).all()
+        got_mentees, got_mentors = prefilter.pairs(ids, n)
+    assert len({m.availability for m in mentors}) > 1
+
+    def share(wanted, offered):  # over the mentee's own distinct terms
+        return np.float32(len(set(wanted) & set(offered))) / np.float32(max(len(set(wanted)), 1))
+
+    expected, capped = [], 0
+    for e in mentees:
+        value = {}
+        for m in mentors:  # in float32, in the prefilter's order of additions
+            if m.id in e.requested or m.id in e.blocked:
+                continue
+            hours = sum(a == b == "1" for a, b in zip(e.availability, m.availability,
+                                                      strict=True))
+            capped += hours > SHARED_SLOTS_CAP
+            v = np.float32(m.prior) + share(e.domains, m.domains)
+            v = v + share(e.skills, m.skills)
+            v = v + np.float32(bool(set(e.languages) & set(m.languages)))
+            value[m.id] = v + np.float32(min(hours, SHARED_SLOTS_CAP)) / np.float32(
+                SHARED_SLOTS_CAP)
+        best = sorted(value, key=lambda m: (-value[m], m))[:n]
+        expected += [(e.id, m) for m in best]
+    assert capped
+    assert list(zip(got_mentees.tolist(), got_mentors.tolist(), strict=True)) == expected
 
 
 def test_candidates_obey_eligibility_and_nobody_is_left_without(db_url, engine):
