@@ -46,7 +46,7 @@ def top_per_mentee(frame: pd.DataFrame, n: int) -> pd.DataFrame:
     sizes = np.diff(np.r_[starts, len(grouped)])
     group = np.repeat(np.arange(len(starts)), sizes)
     grid = np.full((len(starts), sizes.max()), np.inf)  # negated scores, padded
-    grid[group, rank_within_mentee(grouped)] = -scores[by_mentee]
+    grid[group, np.arange(len(grouped)) - starts[group]] = -scores[by_mentee]
     nth = min(n, grid.shape[1]) - 1
     threshold = -np.partition(grid, nth, axis=1)[:, nth]  # -inf: fewer than n rows
     kept = by_mentee[scores[by_mentee] >= threshold[group]]

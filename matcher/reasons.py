@@ -220,10 +220,10 @@ def _phrases(values: np.ndarray, rows: np.ndarray, column: int, features: list[s
 
 
 def _numbers(values: np.ndarray) -> np.ndarray:
-    """Each value rounded to 4 decimals as JSON writes it, ``null`` for NaN (each distinct
-    number written once)."""
+    """Each value rounded to 4 decimals as JSON writes it (``repr`` of the float), ``null``
+    for NaN (each distinct number written once)."""
     codes, distinct = pd.factorize(np.round(values, 4), use_na_sentinel=False)
-    text = np.where(np.isnan(distinct), "null", distinct.astype(str)).astype(object)
+    text = np.array(["null" if v != v else repr(v) for v in distinct.tolist()], dtype=object)
     return text[codes]
 
 
