@@ -16,10 +16,14 @@ Ties go to the lower mentor id, so the lists do not depend on how mentees are ch
 eligible mentor gets a value, so a mentee with no overlap at all still gets ``n`` candidates
 when ``n`` mentors are eligible.
 
-The overlaps are matrix products of 0/1 person-by-term matrices (BLAS), computed in exact
-integer counts: a few BLAS calls per chunk of mentees, where the same ranking inside
-PostgreSQL was a per-pair scan of every eligible mentor (``benchmarks/scoring_benchmark.py``
-times the nightly run).
+The overlaps are products of the chunk's mentees, as sparse 0/1 rows (a person lists a few
+terms: scipy multiplies only those), with dense term-by-mentor matrices, in exact integer
+counts. Shared hours come from each mentee's runs of free quarter-hours: a run from slot ``s``
+to ``e`` shares ``C[e] - C[s]`` with a mentor whose free slots before each slot are counted in
+``C``, a few entries per mentee instead of every slot of the week (mentees whose week is cut
+into many runs use the dense product of slots). The same ranking inside PostgreSQL was a
+per-pair scan of every eligible mentor (``benchmarks/chunk_benchmark.py`` times the
+prefilter).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import numpy as np
+from scipy import sparse
 from sqlalchemy import Connection
 
 from matcher.db import sql
@@ -37,22 +42,31 @@ SHARED_SLOTS_CAP = 32
 #: Prefilter value of a mentor an override pins for the mentee (above any real value).
 PINNED = 1e9
 #: Mentees whose values are computed and ranked at once: a (mentees x eligible mentors)
-#: float32 matrix of 16 MB at 8,000 mentors, revisited by every signal while it is still in
-#: the cache (a chunk of 2,000 at once took 0.30 s on the large world, in blocks of 512
-#: 0.24 s).
-BLOCK = 512
+#: float32 matrix of 4 MB at 8,000 mentors, revisited by every signal while it is still in
+#: the cache (on the large world, blocks of 128 took three quarters of the time of blocks of
+#: 512, and blocks of 64 or 256 no less than 128).
+BLOCK = 128
 #: Group maxima per candidate kept in :func:`_top_columns`' floor: more groups make a
 #: tighter floor (fewer values sorted) for a larger partition of the maxima.
 FLOOR_GROUPS_PER_PICK = 4
+#: Run ends (starts and ends of runs of free quarter-hours) per mentee of a block, on
+#: average, up to which shared hours are summed from the runs: one scalar multiply-add per
+#: run end and mentor, where the dense product does a vectorised one per slot and mentor
+#: (the two took about as long at 48 run ends per mentee on the large world's mentors; the
+#: synthetic mentees have 5).
+RUN_ENDS_PER_MENTEE = 40
 
 
-def _one_hot(lists, vocabulary: dict[str, int]) -> np.ndarray:
-    """0/1 float32 matrix: row i marks the vocabulary terms of lists[i] (unknown terms dropped)."""
-    matrix = np.zeros((len(lists), len(vocabulary)), dtype=np.float32)
-    for row, terms in enumerate(lists):
-        columns = [vocabulary[t] for t in terms if t in vocabulary]
-        matrix[row, columns] = 1.0
-    return matrix
+def _one_hot(lists, vocabulary: dict[str, int]) -> sparse.csr_matrix:
+    """Sparse 0/1 float32 matrix: row i marks the vocabulary terms of lists[i] (unknown terms
+    dropped)."""
+    columns = [sorted({vocabulary[t] for t in terms if t in vocabulary}) for terms in lists]
+    lengths = np.fromiter(map(len, columns), dtype=np.int64, count=len(columns))
+    indices = np.fromiter((c for row in columns for c in row), dtype=np.int32,
+                          count=int(lengths.sum()))
+    return sparse.csr_matrix((np.ones(len(indices), np.float32), indices,
+                              np.concatenate([[0], np.cumsum(lengths)])),
+                             shape=(len(lists), len(vocabulary)))
 
 
 def _slots(bit_strings) -> np.ndarray:
@@ -76,14 +90,13 @@ class Prefilter:
         self._vocab = {kind: {t: i for i, t in enumerate(sorted(
             {t for r in rows for t in getattr(r, kind)}))}
             for kind in ("domains", "skills", "languages")}
-        self._mentor = {kind: _one_hot([getattr(r, kind) for r in rows], self._vocab[kind]).T
+        self._mentor = {kind: _one_hot([getattr(r, kind) for r in rows],
+                                       self._vocab[kind]).T.toarray(order="C")
                         for kind in ("domains", "skills", "languages")}
-        # Slots that every mentor has or lacks alike make one column (the shared hours are
-        # the same sums over fewer columns: 415 slot patterns of 672 on the medium world).
-        self._mentor["availability"], pattern = np.unique(
-            _slots([r.availability for r in rows]).T, axis=0, return_inverse=True)
-        self._slot_order = np.argsort(pattern, kind="stable")
-        self._pattern_starts = np.flatnonzero(np.diff(pattern[self._slot_order], prepend=-1))
+        # each mentor's free quarter-hours before each slot of the week (row s: slots < s)
+        slots = _slots([r.availability for r in rows])
+        self._slots_before = np.zeros((SLOTS_PER_WEEK + 1, len(rows)), dtype=np.float32)
+        np.cumsum(slots.T, axis=0, out=self._slots_before[1:])
         self._prior = np.array([r.prior for r in rows], dtype=np.float64)
         self._column = {int(m): c for c, m in enumerate(self.mentor_ids)}
 
@@ -130,13 +143,21 @@ class Prefilter:
         shared = _one_hot([r.languages for r in rows], self._vocab["languages"]) \
             @ self._mentor["languages"]
         value += shared > 0
-        slots = _slots([r.availability for r in rows])[:, self._slot_order]
-        hours = np.add.reduceat(slots, self._pattern_starts, axis=1) \
-            @ self._mentor["availability"]
+        hours = self._shared_slots(_slots([r.availability for r in rows]))
         np.minimum(hours, SHARED_SLOTS_CAP, out=hours)
         hours /= SHARED_SLOTS_CAP
         value += hours
         return value
+
+    def _shared_slots(self, slots: np.ndarray) -> np.ndarray:
+        """Free quarter-hours each mentee (a row of 0/1 ``slots``) shares with each eligible
+        mentor, as exact counts: from the mentees' runs of free slots (+1 where a run
+        starts, -1 after it ends; minus their product with the mentors' counts before each
+        slot), or for mentees with many runs from the dense product of slots."""
+        run_ends = np.diff(slots, axis=1, prepend=np.float32(0), append=np.float32(0))
+        if np.count_nonzero(run_ends) <= RUN_ENDS_PER_MENTEE * len(slots):
+            return sparse.csr_matrix(-run_ends) @ self._slots_before
+        return slots @ np.diff(self._slots_before, axis=0)
 
 
 def _top_columns(value: np.ndarray, n: int) -> np.ndarray:

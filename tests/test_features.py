@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from matcher import features
-from matcher.candidates import SHARED_SLOTS_CAP, Prefilter, _top_columns
+from matcher.candidates import RUN_ENDS_PER_MENTEE, SHARED_SLOTS_CAP, Prefilter, _top_columns
 from matcher.db import sql
 from matcher.errors import InputError
 from matcher.features import FEATURES, FeatureSession
@@ -151,14 +151,28 @@ def test_the_prefilter_ranks_each_mentee_by_the_sum_of_its_five_signals(db_url, 
         for table in ("UPDATE mentors", "UPDATE mentees"):
             conn.execute(sa.text(table + " SET availability_utc = "
                                  "~(availability_utc # availability_utc) WHERE id % 7 = 0"))
+        # and mentees whose week is cut into many runs (their shared hours come from the
+        # dense product of slots, the others' from their runs)
+        conn.execute(sa.text("UPDATE mentees SET availability_utc = repeat('0011', 168)::bit(672)"
+                             " WHERE id % 5 = 1"))
         prefilter = Prefilter(conn, AS_OF, features.PRIOR_PARAMETERS)
         mentors = conn.execute(sql("candidates/eligible.sql"),
                                {"as_of": AS_OF, **features.PRIOR_PARAMETERS}).all()
         ids = conn.execute(sa.text("SELECT id FROM mentees WHERE active")).scalars().all()
         mentees = conn.execute(sql("candidates/mentees.sql"),
                                {"mentee_ids": ids, "as_of": AS_OF}).all()
-        got_mentees, got_mentors = prefilter.pairs(ids, n)
+        many_runs = [i for i in ids if i % 5 == 1]
+        got = [pair for part in ([i for i in ids if i % 5 != 1], many_runs)
+               for pair in zip(*(a.tolist() for a in prefilter.pairs(part, n)), strict=True)]
     assert len({m.availability for m in mentors}) > 1
+
+    def run_ends(e):
+        return sum(a != b for a, b in zip("0" + e.availability, e.availability + "0",
+                                          strict=True))
+
+    runs = {e.id: run_ends(e) for e in mentees}
+    assert max(runs[i] for i in ids if i % 5 != 1) <= RUN_ENDS_PER_MENTEE
+    assert min(runs[i] for i in many_runs) > RUN_ENDS_PER_MENTEE
 
     def share(wanted, offered):  # over the mentee's own distinct terms
         return np.float32(len(set(wanted) & set(offered))) / np.float32(max(len(set(wanted)), 1))
@@ -180,7 +194,7 @@ def test_the_prefilter_ranks_each_mentee_by_the_sum_of_its_five_signals(db_url, 
         best = sorted(value, key=lambda m: (-value[m], m))[:n]
         expected += [(e.id, m) for m in best]
     assert capped
-    assert list(zip(got_mentees.tolist(), got_mentors.tolist(), strict=True)) == expected
+    assert sorted(got, key=lambda pair: pair[0]) == expected  # (a stable sort: best first)
 
 
 def test_candidates_obey_eligibility_and_nobody_is_left_without(db_url, engine):
