@@ -1,4 +1,4 @@
 -- Clear the pairs and the mentee side of the previous chunk, keeping the mentor side (and the
 -- programme-wide rates) of the same as_of for the next chunk.
-DROP TABLE IF EXISTS mentee_history, mentee_bits, mentee_side;
+DROP TABLE IF EXISTS mentee_history, mentee_people, mentee_side;
 TRUNCATE feature_pairs, feature_mentees;
