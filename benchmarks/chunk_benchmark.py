@@ -2,7 +2,8 @@
 on one connection (no other work running), and the session's one-off setup.
 
 Seeds a world in a scratch database, trains an XGBoost champion, then for the first
-``--chunks`` chunks of active mentees times: the candidate prefilter
+``--chunks`` chunks of active mentees times, with one BLAS thread as each worker of the
+nightly run has (XGBoost keeps its own threads, as there): the candidate prefilter
 (:meth:`matcher.candidates.Prefilter.pairs`), the features in SQL (the rest of
 :meth:`matcher.features.FeatureSession.candidate_frame`: COPY of the pairs in, the
 point-in-time history, the feature query and its binary COPY out), the model's predictions
@@ -23,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
+from threadpoolctl import threadpool_limits
 
 from benchmarks.common import parse, scale_parser, scratch_database
 from matcher import chunks, evaluation, features, pgcopy, registry
@@ -46,7 +48,7 @@ def main() -> None:
         seed_database(engine, n_mentors, n_mentees, 42, AS_OF, replace=False)
         train(engine, ["xgboost"], oracle_source=oracle.source(50))
         seconds: dict[str, float] = defaultdict(float)
-        with engine.begin() as conn:
+        with engine.begin() as conn, threadpool_limits(1, user_api="blas"):
             model = registry.load_champion(conn).model
             mentees = active_mentee_ids(conn)
             as_of = datetime.now(UTC)
