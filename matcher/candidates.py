@@ -52,8 +52,8 @@ FLOOR_GROUPS_PER_PICK = 4
 #: Run ends (starts and ends of runs of free quarter-hours) per mentee of a block, on
 #: average, up to which shared hours are summed from the runs: one scalar multiply-add per
 #: run end and mentor, where the dense product does a vectorised one per slot and mentor
-#: (the two took about as long at 48 run ends per mentee on the large world's mentors; the
-#: synthetic mentees have 5).
+#: (in a scratch timing against the large world's mentors the two took about as long at 48
+#: run ends per mentee; the synthetic mentees have about 5).
 RUN_ENDS_PER_MENTEE = 40
 
 
