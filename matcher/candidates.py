@@ -29,6 +29,7 @@ prefilter).
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cached_property
 
 import numpy as np
 from scipy import sparse
@@ -157,7 +158,13 @@ class Prefilter:
         run_ends = np.diff(slots, axis=1, prepend=np.float32(0), append=np.float32(0))
         if np.count_nonzero(run_ends) <= RUN_ENDS_PER_MENTEE * len(slots):
             return sparse.csr_matrix(-run_ends) @ self._slots_before
-        return slots @ np.diff(self._slots_before, axis=0)
+        return slots @ self._mentor_slots
+
+    @cached_property
+    def _mentor_slots(self) -> np.ndarray:
+        """Each eligible mentor's 0/1 slots (a row per slot of the week), for the dense
+        product: derived from the counts once, when a block first needs them."""
+        return np.diff(self._slots_before, axis=0)
 
 
 def _top_columns(value: np.ndarray, n: int) -> np.ndarray:
