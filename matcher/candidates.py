@@ -44,8 +44,8 @@ SHARED_SLOTS_CAP = 32
 PINNED = 1e9
 #: Mentees whose values are computed and ranked at once: a (mentees x eligible mentors)
 #: float32 matrix of 4 MB at 8,000 mentors, revisited by every signal while it is still in
-#: the cache (on the large world, blocks of 128 took three quarters of the time of blocks of
-#: 512, and blocks of 64 or 256 no less than 128).
+#: the cache (in a scratch timing on the large world, blocks of 128 took three quarters of
+#: the time of blocks of 512, and blocks of 64 or 256 no less than 128).
 BLOCK = 128
 #: Group maxima per candidate kept in :func:`_top_columns`' floor: more groups make a
 #: tighter floor (fewer values sorted) for a larger partition of the maxima.
