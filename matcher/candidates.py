@@ -16,14 +16,16 @@ Ties go to the lower mentor id, so the lists do not depend on how mentees are ch
 eligible mentor gets a value, so a mentee with no overlap at all still gets ``n`` candidates
 when ``n`` mentors are eligible.
 
-The overlaps are products of the chunk's mentees, as sparse 0/1 rows (a person lists a few
-terms: scipy multiplies only those), with dense term-by-mentor matrices, in exact integer
-counts. Shared hours come from each mentee's runs of free quarter-hours: a run from slot ``s``
-to ``e`` shares ``C[e] - C[s]`` with a mentor whose free slots before each slot are counted in
-``C``, a few entries per mentee instead of every slot of the week (mentees whose week is cut
-into many runs use the dense product of slots). The same ranking inside PostgreSQL was a
-per-pair scan of every eligible mentor (``benchmarks/chunk_benchmark.py`` times the
-prefilter).
+Values are float32 sums. The shares of domains and skills and the shared language are one
+product of the chunk's mentees, as sparse rows (a person lists a few terms: scipy multiplies
+only those; 1/n at each of the mentee's n terms of a kind, 1 at its set of languages), with
+one dense 0/1 matrix of terms and language sets by mentor, added in that order; then the
+prior; then the shared hours, counted exactly from each mentee's runs of free quarter-hours:
+a run from slot ``s`` to ``e`` shares ``C[e] - C[s]`` with a mentor whose free slots before
+each slot are counted in ``C``, a few entries per mentee instead of every slot of the week
+(mentees whose week is cut into many runs use the dense product of slots). The same
+ranking inside PostgreSQL was a per-pair scan of every eligible mentor
+(``benchmarks/chunk_benchmark.py`` times the prefilter).
 """
 
 from __future__ import annotations
@@ -70,6 +72,12 @@ def _one_hot(lists, vocabulary: dict[str, int]) -> sparse.csr_matrix:
                              shape=(len(lists), len(vocabulary)))
 
 
+def _spare(language_rows: int, mentors: int) -> np.ndarray:
+    """Unset rows to add to the term matrix: as many as it has rows of language sets, at
+    least 8."""
+    return np.empty((max(language_rows, 8), mentors), dtype=np.float32)
+
+
 def _slots(bit_strings) -> np.ndarray:
     """'0101...' availability bitmaps as a 0/1 float32 matrix (one column per slot)."""
     if not bit_strings:
@@ -91,14 +99,24 @@ class Prefilter:
         self._vocab = {kind: {t: i for i, t in enumerate(sorted(
             {t for r in rows for t in getattr(r, kind)}))}
             for kind in ("domains", "skills", "languages")}
-        self._mentor = {kind: _one_hot([getattr(r, kind) for r in rows],
-                                       self._vocab[kind]).T.toarray(order="C")
-                        for kind in ("domains", "skills", "languages")}
+        # Rows of one term-by-mentor matrix: each domain, each skill, then each set of
+        # languages a mentee of a block has listed (added as they come, see _language_row),
+        # 0/1 for whether the mentor lists that term or speaks one of those languages.
+        domains, skills = (_one_hot([getattr(r, kind) for r in rows], self._vocab[kind])
+                           .T.toarray() for kind in ("domains", "skills"))
+        self._first = {"domains": 0, "skills": len(domains)}
+        self._term_rows = len(domains) + len(skills)
+        self._terms = np.concatenate([domains, skills, _spare(0, len(rows))])
+        self._speaks = _one_hot([r.languages for r in rows], self._vocab["languages"]).T.toarray()
+        #: term matrix rows by set of languages (vocabulary positions), and by languages
+        #: as a mentee lists them
+        self._language_rows: dict[tuple[int, ...], int] = {}
+        self._row_of_languages: dict[tuple[str, ...], int | None] = {}
         # each mentor's free quarter-hours before each slot of the week (row s: slots < s)
         slots = _slots([r.availability for r in rows])
         self._slots_before = np.zeros((SLOTS_PER_WEEK + 1, len(rows)), dtype=np.float32)
         np.cumsum(slots.T, axis=0, out=self._slots_before[1:])
-        self._prior = np.array([r.prior for r in rows], dtype=np.float64)
+        self._prior = np.array([r.prior for r in rows], dtype=np.float32)
         self._column = {int(m): c for c, m in enumerate(self.mentor_ids)}
 
     def pairs(self, mentee_ids: list[int], n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -130,25 +148,62 @@ class Prefilter:
     def _values(self, rows) -> np.ndarray:
         """Prefilter value of every (mentee row, eligible mentor column), float32 (enough
         for a sum of five signals in [0, 1]; half the memory traffic of float64 on a
-        chunk-by-mentors matrix), each signal added in place."""
-        value = np.empty((len(rows), len(self._prior)), dtype=np.float32)
-        value[:] = self._prior.astype(np.float32)
-        for kind in ("domains", "skills"):
-            # Overlap over the mentee's own distinct terms (terms no eligible mentor has
-            # count in the denominator but can never overlap).
-            wanted = np.array([max(len(set(getattr(r, kind))), 1) for r in rows], np.float32)
-            overlap = _one_hot([getattr(r, kind) for r in rows], self._vocab[kind]) \
-                @ self._mentor[kind]
-            overlap /= wanted[:, None]
-            value += overlap
-        shared = _one_hot([r.languages for r in rows], self._vocab["languages"]) \
-            @ self._mentor["languages"]
-        value += shared > 0
+        chunk-by-mentors matrix): the shares of domains and skills and the shared language
+        in one sparse product (:meth:`_signals`), then the prior and the shared hours
+        added in place."""
+        value = self._signals(rows) @ self._terms[:self._term_rows]
+        value += self._prior
         hours = self._shared_slots(_slots([r.availability for r in rows]))
         np.minimum(hours, SHARED_SLOTS_CAP, out=hours)
         hours /= SHARED_SLOTS_CAP
         value += hours
         return value
+
+    def _signals(self, rows) -> sparse.csr_matrix:
+        """A sparse row per mentee over the rows of the term matrix: 1/n at each of its
+        domains and skills that a mentor lists (n: the mentee's own distinct terms of that
+        kind, those no eligible mentor has included, so they count but never overlap), and
+        1 at the row of its set of languages. Its product with the term matrix is the sum
+        of the three signals, added in the order of its columns."""
+        domains, skills = self._vocab["domains"], self._vocab["skills"]
+        first = self._first["skills"]
+        columns, shares, ends = [], [], [0]
+        for r in rows:
+            wanted = set(r.domains)
+            known = sorted([domains[t] for t in wanted if t in domains])
+            columns += known
+            shares += [1 / max(len(wanted), 1)] * len(known)
+            wanted = set(r.skills)
+            known = sorted([first + skills[t] for t in wanted if t in skills])
+            columns += known
+            shares += [1 / max(len(wanted), 1)] * len(known)
+            language = self._language_row(r.languages)
+            if language is not None:
+                columns.append(language)
+                shares.append(1.0)
+            ends.append(len(columns))
+        # (1/n rounded to float64, then to float32, is 1/n rounded to float32)
+        return sparse.csr_matrix((np.array(shares, dtype=np.float32),
+                                  np.array(columns, dtype=np.int32), np.array(ends)),
+                                 shape=(len(rows), self._term_rows))
+
+    def _language_row(self, languages) -> int | None:
+        """The term matrix's row of a mentee's languages (those no eligible mentor speaks
+        dropped): 1 for each mentor who speaks one of them, added on first use (the spare
+        rows for them double when they run out); ``None`` for no known language."""
+        listed = tuple(languages)
+        if listed not in self._row_of_languages:
+            known = tuple(sorted({self._vocab["languages"][t] for t in listed
+                                  if t in self._vocab["languages"]}))
+            if known and known not in self._language_rows:
+                if self._term_rows == len(self._terms):
+                    self._terms = np.concatenate([self._terms, _spare(
+                        len(self._language_rows), len(self.mentor_ids))])
+                self._terms[self._term_rows] = self._speaks[list(known)].max(axis=0)
+                self._language_rows[known] = self._term_rows
+                self._term_rows += 1
+            self._row_of_languages[listed] = self._language_rows.get(known)
+        return self._row_of_languages[listed]
 
     def _shared_slots(self, slots: np.ndarray) -> np.ndarray:
         """Free quarter-hours each mentee (a row of 0/1 ``slots``) shares with each eligible

@@ -155,6 +155,14 @@ def test_the_prefilter_ranks_each_mentee_by_the_sum_of_its_five_signals(db_url, 
         # dense product of slots, the others' from their runs)
         conn.execute(sa.text("UPDATE mentees SET availability_utc = repeat('0011', 168)::bit(672)"
                              " WHERE id % 5 = 1"))
+        # many sets of languages (each a row of the prefilter's term matrix, which grows
+        # for them), some with a language no mentor speaks, some with only that one
+        languages = sorted(conn.execute(sa.text(
+            "SELECT DISTINCT unnest(languages) FROM mentors")).scalars())
+        conn.execute(sa.text(
+            "UPDATE mentees SET languages = ARRAY(SELECT l FROM unnest(CAST(:languages AS text[]))"
+            " WITH ORDINALITY AS t (l, i) WHERE (id / 3 >> (i::int - 1)) & 1 = 1) || '{tlh}'"
+            " WHERE id % 3 = 2"), {"languages": languages})
         prefilter = Prefilter(conn, AS_OF, features.PRIOR_PARAMETERS)
         mentors = conn.execute(sql("candidates/eligible.sql"),
                                {"as_of": AS_OF, **features.PRIOR_PARAMETERS}).all()
@@ -165,6 +173,8 @@ def test_the_prefilter_ranks_each_mentee_by_the_sum_of_its_five_signals(db_url, 
         got = [pair for part in ([i for i in ids if i % 5 != 1], many_runs)
                for pair in zip(*(a.tolist() for a in prefilter.pairs(part, n)), strict=True)]
     assert len({m.availability for m in mentors}) > 1
+    assert len({tuple(e.languages) for e in mentees}) > 20
+    assert any(e.languages == ["tlh"] for e in mentees)
 
     def run_ends(e):
         return sum(a != b for a, b in zip("0" + e.availability, e.availability + "0",
@@ -174,8 +184,10 @@ def test_the_prefilter_ranks_each_mentee_by_the_sum_of_its_five_signals(db_url, 
     assert max(runs[i] for i in ids if i % 5 != 1) <= RUN_ENDS_PER_MENTEE
     assert min(runs[i] for i in many_runs) > RUN_ENDS_PER_MENTEE
 
-    def share(wanted, offered):  # over the mentee's own distinct terms
-        return np.float32(len(set(wanted) & set(offered))) / np.float32(max(len(set(wanted)), 1))
+    def shares(v, wanted, offered):  # 1/n per shared term, n: the mentee's own distinct terms
+        for _ in set(wanted) & set(offered):
+            v = v + np.float32(1) / np.float32(max(len(set(wanted)), 1))
+        return v
 
     expected, capped = [], 0
     for e in mentees:
@@ -186,9 +198,9 @@ def test_the_prefilter_ranks_each_mentee_by_the_sum_of_its_five_signals(db_url, 
             hours = sum(a == b == "1" for a, b in zip(e.availability, m.availability,
                                                       strict=True))
             capped += hours > SHARED_SLOTS_CAP
-            v = np.float32(m.prior) + share(e.domains, m.domains)
-            v = v + share(e.skills, m.skills)
+            v = shares(shares(np.float32(0), e.domains, m.domains), e.skills, m.skills)
             v = v + np.float32(bool(set(e.languages) & set(m.languages)))
+            v = v + np.float32(m.prior)
             value[m.id] = v + np.float32(min(hours, SHARED_SLOTS_CAP)) / np.float32(
                 SHARED_SLOTS_CAP)
         best = sorted(value, key=lambda m: (-value[m], m))[:n]
