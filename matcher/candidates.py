@@ -245,11 +245,10 @@ def _top_columns(value: np.ndarray, n: int) -> np.ndarray:
         for start in range(width, group * width, width):
             np.maximum(maxima, value[:, start:start + width], out=maxima)
         floor = np.partition(maxima, width - n, axis=1)[:, width - n, None]
-        reach = value >= floor
-        counts = reach.sum(axis=1)
+        flat = np.flatnonzero(value >= floor)
+        row, column = np.divmod(flat, columns)
+        counts = np.bincount(row, minlength=rows)
         if 2 * counts.max() <= columns:  # (a row with few finite values keeps them all)
-            flat = np.flatnonzero(reach)
-            row, column = np.divmod(flat, columns)
             place = np.arange(len(flat)) - np.repeat(np.cumsum(counts) - counts, counts)
             kept = np.full((rows, counts.max()), -np.inf, dtype=value.dtype)
             kept[row, place] = value.reshape(-1)[flat]
