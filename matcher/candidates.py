@@ -60,16 +60,15 @@ FLOOR_GROUPS_PER_PICK = 4
 RUN_ENDS_PER_MENTEE = 40
 
 
-def _one_hot(lists, vocabulary: dict[str, int]) -> sparse.csr_matrix:
-    """Sparse 0/1 float32 matrix: row i marks the vocabulary terms of lists[i] (unknown terms
-    dropped)."""
-    columns = [sorted({vocabulary[t] for t in terms if t in vocabulary}) for terms in lists]
-    lengths = np.fromiter(map(len, columns), dtype=np.int64, count=len(columns))
-    indices = np.fromiter((c for row in columns for c in row), dtype=np.int32,
-                          count=int(lengths.sum()))
-    return sparse.csr_matrix((np.ones(len(indices), np.float32), indices,
-                              np.concatenate([[0], np.cumsum(lengths)])),
-                             shape=(len(lists), len(vocabulary)))
+def _term_matrix(lists, vocabulary: dict[str, int]) -> np.ndarray:
+    """0/1 float32 matrix, a row per vocabulary term and a column per list: which lists name
+    the term (unknown terms dropped)."""
+    matrix = np.zeros((len(vocabulary), len(lists)), dtype=np.float32)
+    marks = [(vocabulary[t], column) for column, terms in enumerate(lists)
+             for t in terms if t in vocabulary]
+    if marks:
+        matrix[tuple(np.array(marks).T)] = 1.0
+    return matrix
 
 
 def _spare(language_rows: int, mentors: int) -> np.ndarray:
@@ -102,12 +101,12 @@ class Prefilter:
         # Rows of one term-by-mentor matrix: each domain, each skill, then each set of
         # languages a mentee of a block has listed (added as they come, see _language_row),
         # 0/1 for whether the mentor lists that term or speaks one of those languages.
-        domains, skills = (_one_hot([getattr(r, kind) for r in rows], self._vocab[kind])
-                           .T.toarray() for kind in ("domains", "skills"))
-        self._first = {"domains": 0, "skills": len(domains)}
+        domains, skills, self._speaks = (
+            _term_matrix([getattr(r, kind) for r in rows], self._vocab[kind])
+            for kind in ("domains", "skills", "languages"))
+        self._first_skill = len(domains)
         self._term_rows = len(domains) + len(skills)
         self._terms = np.concatenate([domains, skills, _spare(0, len(rows))])
-        self._speaks = _one_hot([r.languages for r in rows], self._vocab["languages"]).T.toarray()
         #: term matrix rows by set of languages (vocabulary positions), and by languages
         #: as a mentee lists them
         self._language_rows: dict[tuple[int, ...], int] = {}
@@ -166,17 +165,14 @@ class Prefilter:
         1 at the row of its set of languages. Its product with the term matrix is the sum
         of the three signals, added in the order of its columns."""
         domains, skills = self._vocab["domains"], self._vocab["skills"]
-        first = self._first["skills"]
         columns, shares, ends = [], [], [0]
         for r in rows:
-            wanted = set(r.domains)
-            known = sorted([domains[t] for t in wanted if t in domains])
-            columns += known
-            shares += [1 / max(len(wanted), 1)] * len(known)
-            wanted = set(r.skills)
-            known = sorted([first + skills[t] for t in wanted if t in skills])
-            columns += known
-            shares += [1 / max(len(wanted), 1)] * len(known)
+            for listed, vocabulary, first in ((r.domains, domains, 0),
+                                              (r.skills, skills, self._first_skill)):
+                wanted = set(listed)
+                known = sorted([first + vocabulary[t] for t in wanted if t in vocabulary])
+                columns += known
+                shares += [1 / max(len(wanted), 1)] * len(known)
             language = self._language_row(r.languages)
             if language is not None:
                 columns.append(language)
