@@ -26,15 +26,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from threadpoolctl import threadpool_limits
 
-from benchmarks.common import parse, scale_parser, scratch_database
+from benchmarks.common import parse, scale_parser, scratch_database, seed_and_train
 from matcher import chunks, evaluation, features, pgcopy, registry
 from matcher.candidates import active_mentee_ids
 from matcher.features import MAX_CANDIDATES, FeatureSession
-from matcher.synthetic import oracle
-from matcher.synthetic.seed import seed_database
-from matcher.training import train
 
-AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 CHUNK = 2000
 REPEATS = 5
 
@@ -45,8 +41,7 @@ def main() -> None:
     args, n_mentors, n_mentees = parse(parser)
     with scratch_database() as url:
         engine = sa.create_engine(url)
-        seed_database(engine, n_mentors, n_mentees, 42, AS_OF, replace=False)
-        train(engine, ["xgboost"], oracle_source=oracle.source(50))
+        seed_and_train(engine, n_mentors, n_mentees)
         seconds: dict[str, float] = defaultdict(float)
         with engine.begin() as conn, threadpool_limits(1, user_api="blas"):
             model = registry.load_champion(conn).model

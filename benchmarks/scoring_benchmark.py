@@ -22,20 +22,14 @@ from __future__ import annotations
 import os
 import resource
 import time
-from datetime import UTC, datetime
 
 import numpy as np
 import sqlalchemy as sa
 import xgboost as xgb
 
-from benchmarks.common import parse, scale_parser, scratch_database, server_cpu_seconds
+from benchmarks.common import parse, scale_parser, scratch_database, seed_and_train, timed_score
 from matcher.features import FEATURES
-from matcher.scoring import ScoreOptions, score
-from matcher.synthetic import oracle
-from matcher.synthetic.seed import seed_database
-from matcher.training import train
-
-AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+from matcher.scoring import ScoreOptions
 
 
 def raw_predict_rate(rows: int, repeats: int = 3) -> float:
@@ -53,12 +47,6 @@ def raw_predict_rate(rows: int, repeats: int = 3) -> float:
     return rows / best
 
 
-def _own_cpu_seconds() -> float:
-    """CPU seconds of this process so far, every thread (not Dask's worker processes)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def main() -> None:
     parser = scale_parser(__doc__, "medium")
     parser.add_argument("--workers", type=int, default=ScoreOptions.workers)
@@ -72,22 +60,13 @@ def main() -> None:
     args, n_mentors, n_mentees = parse(parser)
     with scratch_database() as url:
         engine = sa.create_engine(url)
-        seed_database(engine, n_mentors, n_mentees, 42, AS_OF, replace=False)
-        train(engine, ["xgboost"], oracle_source=oracle.source(50))
+        seed_and_train(engine, n_mentors, n_mentees)
         for _ in range(args.nights):
-            with engine.connect() as conn:
-                server_start = server_cpu_seconds(conn)
-            own_start = _own_cpu_seconds()
-            start = time.perf_counter()
-            result = score(engine, ScoreOptions(k=10, workers=args.workers,
-                                                objective=args.objective, dask=args.dask,
-                                                keep_batches=1))
-            wall = time.perf_counter() - start
-            own = _own_cpu_seconds() - own_start
-            with engine.connect() as conn:
-                server = (None if server_start is None
-                          else server_cpu_seconds(conn) - server_start)
+            run = timed_score(engine, ScoreOptions(k=10, workers=args.workers,
+                                                   objective=args.objective, dask=args.dask,
+                                                   keep_batches=1))
         engine.dispose()
+    result, wall, own, server = run.result, run.wall, run.own_cpu, run.server_cpu
     pairs = result.counts["pairs_scored"]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     raw = raw_predict_rate(min(pairs, 2_000_000))
