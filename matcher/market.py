@@ -38,6 +38,9 @@ from matcher import examination
 MAX_REQUESTS = 3
 #: Rounds of best response.
 ITERATIONS = 60
+#: Moving mentees whose marginal values are computed at once: a block's dozen (mentees x
+#: pool) temporaries stay in a core's cache.
+BLOCK = 2048
 
 
 def request_probability(examine: np.ndarray, max_requests: int = MAX_REQUESTS) -> np.ndarray:
@@ -140,15 +143,27 @@ def marginal_value(pool: Pool, columns: np.ndarray, q: np.ndarray, accepted: np.
 
 def _flows(pool: Pool, columns: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Expected accepted requests and their expected successes per mentor."""
-    rows = np.arange(len(columns))[:, None]
-    mentor = pool.mentor_index[rows, columns]
-    listed = mentor >= 0
-    accepted_w = np.broadcast_to(q[:columns.shape[1]], columns.shape) * pool.accept[rows,
-                                                                                    columns]
-    n = len(pool.mentors)
-    return (np.bincount(mentor[listed], weights=accepted_w[listed], minlength=n),
-            np.bincount(mentor[listed], weights=(accepted_w * pool.success[rows, columns]
-                                                 )[listed], minlength=n))
+    return _totals(_requests(pool, columns, q), len(pool.mentors))
+
+
+def _requests(pool: Pool, columns: np.ndarray, q: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mentees, K) each: for each listed candidate its mentor's index, its expected
+    accepted requests (q at its rank x P(accept)) and their expected successes; a list's
+    empty places have mentor 0 and weights 0, which add nothing to :func:`_totals`."""
+    at = np.arange(len(columns))[:, None] * pool.accept.shape[1] + columns
+    mentor = pool.mentor_index.ravel()[at]
+    accepted = q[:columns.shape[1]] * pool.accept.ravel()[at]
+    accepted[mentor < 0] = 0.0
+    return np.maximum(mentor, 0), accepted, accepted * pool.success.ravel()[at]
+
+
+def _totals(requests: tuple[np.ndarray, np.ndarray, np.ndarray], mentors: int
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Per mentor, the sums of :func:`_requests`' two weights."""
+    mentor, accepted, successes = (part.ravel() for part in requests)
+    return (np.bincount(mentor, weights=accepted, minlength=mentors),
+            np.bincount(mentor, weights=successes, minlength=mentors))
 
 
 def _best_response(pool: Pool, seats: np.ndarray, q: np.ndarray, start: np.ndarray,
@@ -159,21 +174,27 @@ def _best_response(pool: Pool, seats: np.ndarray, q: np.ndarray, start: np.ndarr
     move ``1 - damping`` of the way to those of the new lists. Returns the lists with the
     largest :func:`estimated_successes` seen, each listed candidate's value when its list
     was chosen (descending along each list), and that estimate. Only the mentees moving in
-    a round have their values computed."""
+    a round have their values computed, :data:`BLOCK` at a time, and only their requests
+    gathered again for the flows (the same sums, in the same order, as :func:`_flows` of
+    every list)."""
     columns, chosen = start, start_value
     best, best_chosen = columns, chosen
-    accepted, successes = _flows(pool, columns, q)
+    requests = _requests(pool, columns, q)
+    accepted, successes = _totals(requests, len(pool.mentors))
     best_value = _estimate(accepted, successes, seats)
     turns = [np.flatnonzero(np.arange(len(columns)) % groups == g) for g in range(groups)]
-    markets = [pool.rows(moving) for moving in turns]
+    blocks = [[(moving[i:i + BLOCK], pool.rows(moving[i:i + BLOCK]))
+               for i in range(0, len(moving), BLOCK)] for moving in turns]
     for t in range(steps):
-        moving, market = turns[t % groups], markets[t % groups]
-        value = marginal_value(market, columns[moving], q, accepted, successes, seats)
-        fresh = np.argsort(-value, axis=1, kind="stable")[:, :columns.shape[1]]
         columns, chosen = columns.copy(), chosen.copy()
-        columns[moving] = fresh
-        chosen[moving] = np.take_along_axis(value, fresh, axis=1)
-        new_accepted, new_successes = _flows(pool, columns, q)
+        for moving, market in blocks[t % groups]:  # (a block's values need only its lists)
+            value = marginal_value(market, columns[moving], q, accepted, successes, seats)
+            fresh = np.argsort(-value, axis=1, kind="stable")[:, :columns.shape[1]]
+            columns[moving] = fresh
+            chosen[moving] = np.take_along_axis(value, fresh, axis=1)
+            for part, fresh_part in zip(requests, _requests(market, fresh, q), strict=True):
+                part[moving] = fresh_part
+        new_accepted, new_successes = _totals(requests, len(pool.mentors))
         estimate = _estimate(new_accepted, new_successes, seats)
         if estimate > best_value:
             best, best_chosen, best_value = columns, chosen, estimate

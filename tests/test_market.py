@@ -83,16 +83,23 @@ def test_every_mentee_keeps_k_and_the_lists_are_the_same_every_time():
                                   again.chosen.reset_index(drop=True))
 
 
-def test_a_mentees_marginal_values_do_not_depend_on_which_other_mentees_are_computed():
-    rng = np.random.default_rng(3)
-    mentees, mentors, per_mentee = 200, 40, 12
+def _random_candidates(rng, mentees=200, mentors=40, per_mentee=12) -> pd.DataFrame:
+    """Candidates with random probabilities; a tenth of the pairs dropped, so pools are
+    uneven (padded) and some hold fewer than the lists' K."""
     frame = pd.DataFrame({
         "mentee_id": np.repeat(np.arange(mentees), per_mentee),
         "mentor_id": np.concatenate([rng.choice(mentors, per_mentee, replace=False)
                                      for _ in range(mentees)]),
         "p_accept": rng.random(mentees * per_mentee),
-        "p_success": rng.random(mentees * per_mentee)}).sample(frac=0.9, random_state=3)
-    pool = market.Pool.from_frame(frame)
+        "p_success": rng.random(mentees * per_mentee)})
+    short = frame["mentee_id"] % 17 == 0
+    return pd.concat([frame[~short].sample(frac=0.9, random_state=3),
+                      frame[short].groupby("mentee_id").head(3)])
+
+
+def test_a_mentees_marginal_values_do_not_depend_on_which_other_mentees_are_computed():
+    rng = np.random.default_rng(3)
+    pool = market.Pool.from_frame(_random_candidates(rng))
     seats = rng.integers(0, 3, len(pool.mentors)).astype(float)
     q = market.request_probability(examination.prior(5))
     columns = market._plain_lists(pool, 5)
@@ -103,6 +110,29 @@ def test_a_mentees_marginal_values_do_not_depend_on_which_other_mentees_are_comp
                                   seats)
     assert np.isfinite(every).any() and (every[some] != 0).any()
     np.testing.assert_array_equal(alone, every[some])
+
+
+def test_best_response_in_blocks_gives_the_same_lists_and_keeps_the_flows_of_its_lists(
+        monkeypatch):
+    rng = np.random.default_rng(5)
+    frame = _random_candidates(rng)
+    seats = {m: int(s) for m, s in zip(range(40), rng.integers(0, 3, 40), strict=True)}
+    whole = market.market_lists(frame, seats, 5, examination.prior(5))
+    monkeypatch.setattr(market, "BLOCK", 7)  # many blocks of moving mentees, a short last one
+    blocked = market.market_lists(frame, seats, 5, examination.prior(5))
+    pd.testing.assert_frame_equal(whole.chosen, blocked.chosen)
+    assert whole.estimated_successes == blocked.estimated_successes
+    # the flows updated from the moving mentees' requests are those of the lists found
+    pool = market.Pool.from_frame(frame)
+    seat = np.array([seats[m] for m in pool.mentors], dtype=float)
+    q = market.request_probability(examination.prior(5))
+    plain = market._plain_lists(pool, 5)
+    for groups, damping in ((2, 0.5), (4, 0.0)):
+        columns, _, estimate = market._best_response(
+            pool, seat, q, plain, np.zeros(plain.shape), 12, groups, damping)
+        assert (columns != plain).any()  # the market moved the lists
+        assert estimate == market.estimated_successes(pool, columns, q, seat)
+        assert estimate > market.estimated_successes(pool, plain, q, seat)
 
 
 def test_with_more_seats_than_mentees_the_lists_are_by_expected_success():
