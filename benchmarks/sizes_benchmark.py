@@ -8,8 +8,9 @@ size, large size, then large, small, and so on (each round reverses the one befo
 machine that speeds up or slows down during the run weighs on both sizes alike). Each run is
 one ``matcher score`` batch (k = 10, exploration off, one batch kept: every run after a
 world's first also prunes its batch before). It prints each run's pairs scored per second
-end to end, and per round the larger world's rate over the smaller's; the last line gives
-their median and range: 1.00 or more means the rate is no lower at the larger size.
+end to end (with the wall seconds of its main stages), and per round the larger world's
+rate over the smaller's; the last line gives their median and range: 1.00 or more means
+the rate is no lower at the larger size.
 
     .venv/bin/python -m benchmarks.sizes_benchmark                      # medium vs large
     .venv/bin/python -m benchmarks.sizes_benchmark --sizes small medium --rounds 2
@@ -27,6 +28,9 @@ import sqlalchemy as sa
 from benchmarks.common import TimedRun, scratch_database, seed_and_train, timed_score
 from matcher.scoring import ScoreOptions
 from matcher.synthetic.seed import PRESETS
+
+#: The stages of a run whose wall time each run's line shows (those it had).
+STAGES = ("chunks_wall", "market", "explain_and_write_wall", "publish", "prune")
 
 
 def main() -> None:
@@ -58,11 +62,14 @@ def main() -> None:
             for size in args.sizes[::-1] if round_ % 2 else args.sizes:
                 run = timed_score(engines[size], options)
                 runs[size].append(run)
+                stages = ", ".join(f"{stage} {run.result.timings[stage]:.1f}"
+                                   for stage in STAGES if stage in run.result.timings)
                 print(f"round {round_ + 1} {size:<7} {run.wall:6.1f} s  "
                       f"{run.result.counts['pairs_scored']:>11,} pairs  "
                       f"{run.pairs_per_second:>9,.0f} pairs/s  CPU {run.own_cpu:.1f} s"
                       + ("" if run.server_cpu is None else
-                         f" + PostgreSQL {run.server_cpu:.1f} s"), flush=True)
+                         f" + PostgreSQL {run.server_cpu:.1f} s") + f"  ({stages} s)",
+                      flush=True)
     small, large = args.sizes
     ratios = [b.pairs_per_second / a.pairs_per_second
               for a, b in zip(runs[small], runs[large], strict=True)]
