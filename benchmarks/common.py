@@ -70,19 +70,28 @@ def parse(parser: argparse.ArgumentParser) -> tuple[argparse.Namespace, int, int
 def server_cpu_seconds(conn) -> float | None:
     """CPU seconds the PostgreSQL server has used so far, all its processes together (those
     that ended included), read from /proc; ``None`` when the server runs on another machine.
-    Every database's sessions count: run the benchmark on an otherwise idle server."""
+    Every database's sessions count: run the benchmark on an otherwise idle server. A child
+    that ends between the listing and its reading is left out (what it used counts once
+    the postmaster has collected it)."""
     backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
     try:
-        postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        postmaster = int(_stat(backend)[1])
         children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
-        ticks = 0
-        for pid, ended_too in [(postmaster, True), *((int(c), False) for c in children)]:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            # utime, stime (and, for the postmaster, the ended children's cutime, cstime)
-            ticks += sum(int(f) for f in fields[11:15 if ended_too else 13])
+        # utime, stime, and the ended children's cutime, cstime
+        ticks = sum(int(f) for f in _stat(postmaster)[11:15])
     except (OSError, ValueError, IndexError):
         return None
+    for child in children:
+        try:
+            ticks += sum(int(f) for f in _stat(int(child))[11:13])
+        except (OSError, ValueError, IndexError):
+            continue
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command's name."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
 def seed_and_train(engine: Engine, n_mentors: int, n_mentees: int) -> None:
