@@ -49,7 +49,8 @@ def raw_predict_rate(rows: int, repeats: int = 3) -> float:
 
 def main() -> None:
     parser = scale_parser(__doc__, "medium")
-    parser.add_argument("--workers", type=int, default=ScoreOptions.workers)
+    parser.add_argument("--workers", type=int, default=ScoreOptions.workers,
+                        help="chunks scored at once, each on its own connection (default 2)")
     parser.add_argument("--objective", choices=["market", "relevance"],
                         default=ScoreOptions.objective,
                         help="market-aware lists (default) or plain per-mentee top-K")

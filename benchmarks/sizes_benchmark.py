@@ -43,7 +43,8 @@ def main() -> None:
                         help="runs of each size (default 3)")
     parser.add_argument("--objective", choices=["market", "relevance"], default="relevance",
                         help="plain per-mentee top-K (default) or market-aware lists")
-    parser.add_argument("--workers", type=int, default=ScoreOptions.workers)
+    parser.add_argument("--workers", type=int, default=ScoreOptions.workers,
+                        help="chunks scored at once, each on its own connection (default 2)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     options = ScoreOptions(k=10, workers=args.workers, objective=args.objective,
