@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from matcher import batch_tables
+from matcher import batch_tables, market
 from matcher.cli import cli
 from matcher.db import sql
 
@@ -58,6 +58,28 @@ def test_a_failed_run_leaves_no_table_and_the_old_batch_stays(trained, monkeypat
         status = conn.execute(sa.text(
             "SELECT status FROM recommendation_batches ORDER BY id DESC LIMIT 1")).scalar()
     assert status == "failed"
+
+
+def test_a_market_step_failing_on_its_second_thread_publishes_nothing_and_the_next_run_does(
+        trained, monkeypatch):
+    invoke("score")  # the market objective (the default)
+    before, _, current = _state(trained)
+    solve = market._best_response
+
+    def damped_fails(*args, damping, **kwargs):  # the damped search runs on its own thread
+        if damping:
+            raise RuntimeError("injected: the damped best response failed")
+        return solve(*args, damping=damping, **kwargs)
+
+    monkeypatch.setattr(market, "_best_response", damped_fails)
+    result = CliRunner().invoke(cli, ["score"])
+    assert result.exit_code != 0 and "injected" in str(result.exception or result.output)
+    tables, _, now_current = _state(trained)
+    assert tables == before == {current: True} and now_current == current
+    monkeypatch.setattr(market, "_best_response", solve)
+    invoke("score")
+    _, _, after = _state(trained)
+    assert after is not None and after > current
 
 
 def test_a_table_left_by_a_dead_run_is_dropped_by_the_next_run(trained):
