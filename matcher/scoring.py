@@ -162,7 +162,7 @@ def run_batch(engine: Engine, options: ScoreOptions, job: JobRun,
                 f"nothing to score: {len(mentees):,} active mentees and {eligible:,} eligible "
                 "mentors (active, with a free seat); nothing was published and the previous "
                 "batch, if any, stays served")
-        first_night = conn.execute(sql("scoring/published_mentees.sql")).one()[1] is None
+        first_night = conn.execute(sql("scoring/published_batch.sql")).first() is None
         options = _effective_options(options, champion, first_night)
         batch_id = conn.execute(sql("scoring/start_batch.sql"), {
             "model_version_id": champion.version_id,

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from matcher import batch_tables, market
 from matcher.cli import cli
-from matcher.db import sql
+from matcher.db import sql, sql_text
 
 from .helpers import Readers, assert_denied, invoke, seed
 
@@ -40,6 +40,40 @@ def test_every_published_batch_is_an_attached_partition_and_pruning_drops_the_ol
             "SELECT batch_id, count(*) FROM recommendations GROUP BY batch_id ORDER BY 1"
         )).all()
     assert [b for b, _ in rows] == [2, 3] and all(n > 0 for _, n in rows)
+
+
+def _partitions_read(conn, statement) -> set[str]:
+    """The batch tables a statement's plan really scanned (EXPLAIN ANALYZE: a partition
+    pruned at run time shows as never executed)."""
+    plan = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}").scalar()
+    read, nodes = set(), [plan[0]["Plan"]]
+    while nodes:
+        node = nodes.pop()
+        nodes += node.get("Plans", [])
+        if node.get("Relation Name", "").startswith("recommendations_batch_") and node[
+                "Actual Loops"]:
+            read.add(node["Relation Name"])
+    return read
+
+
+def test_what_reads_the_published_batch_reads_its_partition_alone(trained):
+    for _ in range(3):
+        invoke("score")
+    _, published, current = _state(trained)
+    assert len(published) == 3
+    with trained.connect() as conn:
+        listed, rows = conn.execute(sa.text(
+            "SELECT count(DISTINCT mentee_id), count(*) FROM recommendations "
+            "WHERE batch_id = :b"), {"b": current}).one()
+        for query in ("synthetic/published_lists.sql", "synthetic/published_batch.sql"):
+            assert _partitions_read(conn, sql_text(query)) == {
+                batch_tables.table_name(current)}, query
+            assert len(conn.execute(sql(query)).all()) == rows
+        # the shrink guard's count of listed mentees
+        assert _partitions_read(conn, sql_text("scoring/published_mentees.sql")) == {
+            batch_tables.table_name(current)}
+        assert tuple(conn.execute(sql("scoring/published_mentees.sql")).one()) == (
+            listed, current)
 
 
 def test_a_failed_run_leaves_no_table_and_the_old_batch_stays(trained, monkeypatch):

@@ -1,4 +1,6 @@
--- Mentees listed by the published batch (each has exactly one rank-1 row), and its id.
-SELECT count(r.mentee_id), max(p.batch_id)
-FROM published_batch p
-LEFT JOIN recommendations r ON r.batch_id = p.batch_id AND r.rank = 1;
+-- Mentees listed by the published batch (each has exactly one rank-1 row), and its id. The
+-- id comes from an InitPlan, so PostgreSQL reads that batch's partition alone (a join with
+-- published_batch read every kept batch's rows: 0.6-0.9 s at large with two kept).
+SELECT count(*), (SELECT batch_id FROM published_batch)
+FROM recommendations
+WHERE batch_id = (SELECT batch_id FROM published_batch) AND rank = 1;

@@ -1,4 +1,5 @@
--- The published batch's lists (internal ids) for the market simulator.
+-- The published batch's lists (internal ids) for the market simulator (the batch id from an
+-- InitPlan: only its partition is read, not every kept batch's).
 SELECT r.mentee_id, r.mentor_id, r.rank
-FROM published_batch p
-JOIN recommendations r ON r.batch_id = p.batch_id;
+FROM recommendations r
+WHERE r.batch_id = (SELECT batch_id FROM published_batch);
