@@ -3,6 +3,7 @@ left behind by a failed or killed run; readers are not blocked while an old batc
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import pytest
@@ -193,6 +194,31 @@ def test_a_writer_cannot_slip_rows_into_a_batch_that_has_no_table(trained):
             conn.execute(sa.text(
                 "INSERT INTO recommendations (batch_id, mentee_id, rank, mentor_id, score) "
                 "VALUES (77, :e, 1, :m, 0.5)"), {"e": mentee, "m": mentor})
+
+
+def test_a_batch_table_takes_only_its_batch_and_attaches_without_a_scan_of_its_bound(
+        trained, caplog):
+    invoke("score")
+    with trained.connect() as conn:
+        mentee, mentor = conn.execute(sa.text(
+            "SELECT mentee_id, mentor_id FROM recommendations LIMIT 1")).one()
+        conn.execute(sa.text("INSERT INTO recommendation_batches (id, status) "
+                             "OVERRIDING SYSTEM VALUE VALUES (77, 'building'), (78, 'building')"))
+        table = batch_tables.create(conn, 77)
+        insert = (f"INSERT INTO {table} (batch_id, mentee_id, rank, mentor_id, score) "
+                  "VALUES (:b, :e, 1, :m, 0.5)")
+        with pytest.raises(sa.exc.IntegrityError, match="check"), conn.begin_nested():
+            conn.execute(sa.text(insert), {"b": 78, "e": mentee, "m": mentor})
+        conn.execute(sa.text(insert), {"b": 77, "e": mentee, "m": mentor})
+        conn.exec_driver_sql("SET client_min_messages = debug1")
+        with caplog.at_level(logging.INFO, "sqlalchemy.dialects.postgresql"):
+            batch_tables.attach(conn, 77)  # (SQLAlchemy logs the server's notices)
+        conn.exec_driver_sql("RESET client_min_messages")
+        assert f'partition constraint for table "{table}" is implied by existing constraints' \
+            in caplog.text
+        assert conn.execute(sa.text(
+            "SELECT count(*) FROM recommendations WHERE batch_id = 77")).scalar() == 1
+        conn.rollback()
 
 
 def test_the_reader_role_cannot_read_a_batch_table_directly(trained, reader_role):
