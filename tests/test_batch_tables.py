@@ -183,13 +183,19 @@ def test_a_reader_holding_the_old_batch_too_long_defers_its_pruning_to_the_next_
     assert tables == {current: True} and published == [current] == [old + 2]
 
 
+def _a_pair_and_building_batches(conn, *batch_ids: int) -> tuple[int, int]:
+    """A published (mentee, mentor) pair, and 'building' batches ``batch_ids`` recorded."""
+    for batch_id in batch_ids:
+        conn.execute(sa.text("INSERT INTO recommendation_batches (id, status) "
+                             "OVERRIDING SYSTEM VALUE VALUES (:id, 'building')"), {"id": batch_id})
+    return tuple(conn.execute(sa.text(
+        "SELECT mentee_id, mentor_id FROM recommendations LIMIT 1")).one())
+
+
 def test_a_writer_cannot_slip_rows_into_a_batch_that_has_no_table(trained):
     invoke("score")
     with trained.connect() as conn:
-        mentee, mentor = conn.execute(sa.text(
-            "SELECT mentee_id, mentor_id FROM recommendations LIMIT 1")).one()
-        conn.execute(sa.text("INSERT INTO recommendation_batches (id, status) "
-                             "OVERRIDING SYSTEM VALUE VALUES (77, 'building')"))
+        mentee, mentor = _a_pair_and_building_batches(conn, 77)
         with pytest.raises(sa.exc.IntegrityError, match="no partition"):
             conn.execute(sa.text(
                 "INSERT INTO recommendations (batch_id, mentee_id, rank, mentor_id, score) "
@@ -200,10 +206,7 @@ def test_a_batch_table_takes_only_its_batch_and_attaches_without_a_scan_of_its_b
         trained, caplog):
     invoke("score")
     with trained.connect() as conn:
-        mentee, mentor = conn.execute(sa.text(
-            "SELECT mentee_id, mentor_id FROM recommendations LIMIT 1")).one()
-        conn.execute(sa.text("INSERT INTO recommendation_batches (id, status) "
-                             "OVERRIDING SYSTEM VALUE VALUES (77, 'building'), (78, 'building')"))
+        mentee, mentor = _a_pair_and_building_batches(conn, 77, 78)
         table = batch_tables.create(conn, 77)
         insert = (f"INSERT INTO {table} (batch_id, mentee_id, rank, mentor_id, score) "
                   "VALUES (:b, :e, 1, :m, 0.5)")
