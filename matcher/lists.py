@@ -64,15 +64,17 @@ def pick_lists(pool: pd.DataFrame, options: ListOptions, free_capacity: dict[int
         result = market.market_lists(
             pool[["mentee_id", "mentor_id", "p_accept"]].assign(p_success=pool["score"]),
             free_capacity, k, examine)
-        chosen = result.chosen.drop(columns=["price"]).merge(
-            pool.drop(columns=["p_accept"]), on=["mentee_id", "mentor_id"], how="left",
-            validate="one_to_one")
+        rows = result.chosen["row"].to_numpy()  # (positions in pool)
+        chosen = pd.concat([
+            result.chosen.drop(columns=["price", "row"]),
+            pool.drop(columns=["mentee_id", "mentor_id", "p_accept"]).iloc[rows].reset_index(
+                drop=True)], axis=1)
         # the ranking key: what the pair adds to the expected successful mentorships
         chosen["score"] = chosen.pop("adjusted")
         # picked for the mentor's free seats: not among the mentee's best K by P(success)
-        best = top_per_mentee(pool, k)
-        chosen["moved"] = ~pd.MultiIndex.from_frame(chosen[["mentee_id", "mentor_id"]]).isin(
-            pd.MultiIndex.from_frame(best[["mentee_id", "mentor_id"]]))
+        best = top_per_mentee(pool[["mentee_id", "mentor_id", "score"]].reset_index(drop=True),
+                              k)
+        chosen["moved"] = ~np.isin(rows, best.index.to_numpy())
         figures |= {"estimated_successes": round(result.estimated_successes, 1),
                     "estimated_successes_relevance": round(result.estimated_successes_plain, 1)}
         prices = result.mentors[["mentor_id", "price"]]

@@ -69,29 +69,35 @@ class Pool:
     mentors: np.ndarray         # distinct mentor ids
     accept: np.ndarray          # (mentees, P) P(accept)
     success: np.ndarray         # (mentees, P) P(success)
+    row: np.ndarray             # (mentees, P) the candidate's position in the frame, -1 = none
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> Pool:
-        """``frame``: mentee_id, mentor_id, p_accept, p_success (any order)."""
-        frame = frame.sort_values(["mentee_id", "mentor_id"], kind="stable")
+        """``frame``: mentee_id, mentor_id, p_accept, p_success (any order). Each mentee's
+        candidates in mentor id order (one stable sort of an integer key per pair)."""
         mentee_codes, mentee_ids = pd.factorize(frame["mentee_id"], sort=True)
         mentor_codes, mentors = pd.factorize(frame["mentor_id"], sort=True)
-        column = frame.groupby(mentee_codes).cumcount().to_numpy()
-        shape = (len(mentee_ids), int(column.max()) + 1 if len(column) else 0)
+        order = np.argsort(mentee_codes.astype(np.int64) * len(mentors) + mentor_codes,
+                           kind="stable")
+        mentee_codes = mentee_codes[order]
+        counts = np.bincount(mentee_codes, minlength=len(mentee_ids))
+        column = np.arange(len(order)) - np.repeat(np.cumsum(counts) - counts, counts)
+        shape = (len(mentee_ids), int(counts.max()) if len(order) else 0)
 
         def padded(values, fill, dtype):
             out = np.full(shape, fill, dtype=dtype)
-            out[mentee_codes, column] = values
+            out[mentee_codes, column] = np.asarray(values)[order]
             return out
 
         return cls(np.asarray(mentee_ids), padded(frame["mentor_id"], -1, np.int64),
                    padded(mentor_codes, -1, np.int64), np.asarray(mentors),
-                   padded(frame["p_accept"], 0.0, float), padded(frame["p_success"], 0.0, float))
+                   padded(frame["p_accept"], 0.0, float), padded(frame["p_success"], 0.0, float),
+                   padded(np.arange(len(order)), -1, np.int64))
 
     def rows(self, index: np.ndarray) -> Pool:
         """The same market seen from the mentees ``index`` only (same mentors)."""
         return Pool(self.mentee_ids[index], self.mentor_ids[index], self.mentor_index[index],
-                    self.mentors, self.accept[index], self.success[index])
+                    self.mentors, self.accept[index], self.success[index], self.row[index])
 
 
 def _plain_lists(pool: Pool, k: int) -> np.ndarray:
@@ -229,7 +235,9 @@ def solve_lists(pool: Pool, seats: np.ndarray, plain: np.ndarray, q: np.ndarray,
 
 @dataclass
 class MarketLists:
-    chosen: pd.DataFrame  # mentee_id, mentor_id, rank, p_accept, p_success, adjusted
+    #: mentee_id, mentor_id, rank, adjusted, p_accept, p_success, price, and row: the pair's
+    #: position in the candidates given
+    chosen: pd.DataFrame
     mentors: pd.DataFrame  # mentor_id, free_seats, lists, expected_requests, price
     estimated_successes: float
     estimated_successes_plain: float
@@ -260,7 +268,8 @@ def market_lists(candidates: pd.DataFrame, free_seats: dict[int, int], k: int,
         "adjusted": value[listed],
         "p_accept": pool.accept[rows, columns][listed],
         "p_success": pool.success[rows, columns][listed],
-        "price": price[listed]})
+        "price": price[listed],
+        "row": pool.row[rows, columns][listed]})
     mentors = pd.DataFrame({"mentor_id": pool.mentors, "free_seats": seats.astype(int),
                             "price": prices}).merge(load_per_mentor(chosen, q), how="left",
                                                     on="mentor_id")

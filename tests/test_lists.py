@@ -3,13 +3,15 @@ selection, exposure capping, coverage and calibration (readable reasons: test_re
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from matcher import metrics
+from matcher import examination, metrics
 from matcher.chunks import top_per_mentee
-from matcher.lists import choose, exposure_figures
+from matcher.lists import choose, exposure_figures, pick_lists
 
 # Three mentees (1, 2, 3), four mentors (10, 20, 30, 40); scored candidate pairs.
 POOL = pd.DataFrame([
@@ -81,3 +83,26 @@ def test_calibration_error_is_zero_when_predictions_match_observed_shares():
     y = np.array([0, 1, 0, 1, 1, 1])
     assert metrics.expected_calibration_error(y, np.array([.5, .5, .5, .5, 1, 1]), bins=3) == 0
     assert metrics.expected_calibration_error(y, np.zeros(6), bins=1) == pytest.approx(4 / 6)
+
+
+def test_market_lists_carry_each_picks_own_pool_row_and_mark_the_picks_moved_in():
+    rng = np.random.default_rng(5)
+    mentees, per_mentee = 150, 9
+    pool = pd.DataFrame({
+        "mentee_id": np.repeat(np.arange(mentees), per_mentee),
+        "mentor_id": np.concatenate([rng.choice(30, per_mentee, replace=False) + 100
+                                     for _ in range(mentees)]),
+        "score": rng.random(mentees * per_mentee),
+        "p_accept": rng.random(mentees * per_mentee)})
+    pool["feature"] = pool["mentee_id"] * 1000.0 + pool["mentor_id"]  # names its pair
+    # shuffled, with labels that are not positions
+    pool = pool.sample(frac=1, random_state=5).set_index(rng.permutation(len(pool)) * 3 + 1)
+    options = SimpleNamespace(k=3, objective="market", max_exposure=None, explore=0.0)
+    chosen, _, _, _ = pick_lists(pool, options, {m: 1 for m in range(100, 130)},
+                                 examination.prior(3))
+    assert len(chosen) == mentees * 3
+    assert (chosen["feature"] == chosen["mentee_id"] * 1000.0 + chosen["mentor_id"]).all()
+    best = {(e, m) for e, m in top_per_mentee(pool, 3)[["mentee_id", "mentor_id"]].to_numpy()}
+    pairs = zip(chosen["mentee_id"], chosen["mentor_id"], strict=True)
+    assert chosen["moved"].tolist() == [pair not in best for pair in pairs]
+    assert 0 < chosen["moved"].sum() < len(chosen)  # one seat per mentor: many moved

@@ -73,14 +73,18 @@ def test_a_scarce_seat_goes_to_the_mentee_without_alternatives():
 
 
 def test_every_mentee_keeps_k_and_the_lists_are_the_same_every_time():
+    shuffled = CANDIDATES.sample(frac=1, random_state=1)
     first = market.market_lists(CANDIDATES, SEATS, 3, examination.prior(3))
-    again = market.market_lists(CANDIDATES.sample(frac=1, random_state=1), SEATS, 3,
-                                examination.prior(3))
+    again = market.market_lists(shuffled, SEATS, 3, examination.prior(3))
     assert first.chosen.groupby("mentee_id").size().tolist() == [3, 3, 3]
     assert sorted(first.chosen.groupby("mentee_id")["rank"].apply(list).tolist()) == [
         [1, 2, 3]] * 3
-    pd.testing.assert_frame_equal(first.chosen.reset_index(drop=True),
-                                  again.chosen.reset_index(drop=True))
+    pd.testing.assert_frame_equal(first.chosen.drop(columns="row"),
+                                  again.chosen.drop(columns="row"))
+    for result, given in ((first, CANDIDATES), (again, shuffled)):  # each pick's row given
+        at = given.iloc[result.chosen["row"]]
+        assert (at[["mentee_id", "mentor_id"]].to_numpy()
+                == result.chosen[["mentee_id", "mentor_id"]].to_numpy()).all()
 
 
 def _random_candidates(rng, mentees=200, mentors=40, per_mentee=12) -> pd.DataFrame:
