@@ -47,6 +47,11 @@ def test_explored_slots_draw_alternates_and_log_their_probability():
         assert (drawn["propensity"] == 0.5 / ALTERNATES_PER_SLOT).all()
         assert (one.loc[~one["explored"], "propensity"] == 0.5).all()
         assert (drawn["mentor_id"] >= K).all()  # alternates are not on the policy's list
+        # dealt in turn: the alternate at place p (mentor K + p here) belongs to the slot
+        # p % slots places below the first explored rank, for p < 3 x slots
+        place = drawn["mentor_id"] - K
+        assert (place % slots == drawn["rank"] - FIRST_EXPLORED_RANK).all()
+        assert (place < ALTERNATES_PER_SLOT * slots).all()
         assert (drawn["p_success"] == drawn["mentor_id"].map(
             pool[pool["mentee_id"] == 1].set_index("mentor_id")["score"])).all()
         assert out.groupby("mentee_id")["score"].is_monotonic_decreasing.all()
@@ -62,3 +67,21 @@ def test_the_same_seed_explores_the_same_way():
     chosen, pool = _world()
     pd.testing.assert_frame_equal(explore(chosen, pool, 0.3, seed=7),
                                   explore(chosen, pool, 0.3, seed=7))
+
+
+def test_a_mentee_short_of_alternates_deals_them_out_in_turn_and_logs_each_slots_own_count():
+    # K + 4 candidates: 4 alternates for the 3 explorable slots of ranks 4-6, dealt as
+    # (rank 4: places 0 and 3), (rank 5: place 1), (rank 6: place 2)
+    rows = [(1, m, 1 - m / 100) for m in range(K + 4)]
+    pool = pd.DataFrame(rows, columns=["mentee_id", "mentor_id", "score"])
+    chosen = pool[pool["mentor_id"] < K].assign(rank=lambda f: f["mentor_id"] + 1)
+    owned = {4: {K, K + 3}, 5: {K + 1}, 6: {K + 2}}
+    seen = {rank: set() for rank in owned}
+    for seed in range(100):
+        out = explore(chosen, pool, 0.5, seed=seed)
+        for row in out[out["explored"]].itertuples():
+            assert row.mentor_id in owned[row.rank]
+            assert row.propensity == 0.5 / len(owned[row.rank])
+            seen[row.rank].add(row.mentor_id)
+        assert (out.loc[out["rank"] < FIRST_EXPLORED_RANK, "propensity"] == 1).all()
+    assert seen == owned
