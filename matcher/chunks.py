@@ -39,6 +39,8 @@ def top_per_mentee(frame: pd.DataFrame, n: int) -> pd.DataFrame:
     scores = frame["score"].to_numpy()
     if len(mentees) == 0 or n < 1:
         return frame.iloc[:0]
+    if in_ranked_order(frame):  # (a night's pool is: it is made of this function's output)
+        return frame.iloc[rank_within_mentee(mentees) < n]
     by_mentee = (np.arange(len(mentees)) if np.all(mentees[1:] >= mentees[:-1])
                  else np.argsort(mentees, kind="stable"))
     grouped = mentees[by_mentee]
@@ -53,6 +55,17 @@ def top_per_mentee(frame: pd.DataFrame, n: int) -> pd.DataFrame:
     order = kept[np.lexsort((frame["mentor_id"].to_numpy()[kept], -scores[kept],
                              mentees[kept]))]
     return frame.iloc[order[rank_within_mentee(mentees[order]) < n]]
+
+
+def in_ranked_order(frame: pd.DataFrame) -> bool:
+    """Whether ``frame``'s rows are grouped by mentee in id order, score descending within a
+    mentee, ties by mentor id: checked in one pass (at large, 6 ms for the 2.55 M rows of
+    the market's pool, which a three-key sort takes 0.6 s to put in that order)."""
+    mentee, score, mentor = (frame[c].to_numpy() for c in ("mentee_id", "score", "mentor_id"))
+    same = mentee[1:] == mentee[:-1]
+    tied = same & (score[1:] == score[:-1])
+    return bool(((mentee[1:] > mentee[:-1]) | (same & (score[1:] < score[:-1]))
+                 | (tied & (mentor[1:] > mentor[:-1]))).all())
 
 
 def rank_within_mentee(grouped: np.ndarray) -> np.ndarray:

@@ -23,6 +23,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from matcher.chunks import in_ranked_order
+
 #: Ranks before this one are never explored (rank 1 never moves).
 FIRST_EXPLORED_RANK = 4
 #: Alternates each explorable slot draws from.
@@ -98,14 +100,9 @@ def explore(chosen: pd.DataFrame, pool: pd.DataFrame, share: float, seed: int
 
 def by_mentee_best_first(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` (mentee_id, score, mentor_id, ...) sorted by mentee, then score descending,
-    then mentor id (stable): as is when it is in that order already, as a night's pool is
-    (each chunk's best candidates come out of :func:`matcher.chunks.top_per_mentee` so),
-    which is checked in one pass (at large, 0.006 s instead of a 0.6 s sort)."""
-    mentee, score, mentor = (frame[c].to_numpy() for c in ("mentee_id", "score", "mentor_id"))
-    same = mentee[1:] == mentee[:-1]
-    tied = same & (score[1:] == score[:-1])
-    if ((mentee[1:] > mentee[:-1]) | (same & (score[1:] < score[:-1]))
-            | (tied & (mentor[1:] > mentor[:-1]))).all():
+    then mentor id (stable); as it is when it is in that order already, as a night's pool
+    is (:func:`matcher.chunks.in_ranked_order`)."""
+    if in_ranked_order(frame):
         return frame
     return frame.sort_values(["mentee_id", "score", "mentor_id"], ascending=[True, False, True],
                              kind="stable")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from matcher import examination, metrics
-from matcher.chunks import top_per_mentee
+from matcher.chunks import in_ranked_order, top_per_mentee
 from matcher.lists import choose, exposure_figures, pick_lists
 
 # Three mentees (1, 2, 3), four mentors (10, 20, 30, 40); scored candidate pairs.
@@ -44,6 +44,9 @@ def test_top_k_equals_sorting_every_row_with_ties_and_uneven_shuffled_mentees(n)
                                   ascending=[True, False, True])
     expected = everything.groupby("mentee_id").head(n)
     pd.testing.assert_frame_equal(top_per_mentee(pool, n), expected)
+    # rows already in that order (a night's pool) are taken as they are
+    assert in_ranked_order(everything) and not in_ranked_order(pool)
+    pd.testing.assert_frame_equal(top_per_mentee(everything, n), expected)
 
 
 def test_lists_are_ranked_one_to_k_by_score():
