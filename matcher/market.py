@@ -42,6 +42,10 @@ ITERATIONS = 60
 #: Moving mentees whose marginal values are computed at once: a block's dozen (mentees x
 #: pool) temporaries stay in a core's cache.
 BLOCK = 2048
+#: Threads the blocks of a round run on, shared by the two schedules of best response: the
+#: damped one does four times the undamped one's work, so with a thread each the undamped
+#: one's core sat idle for most of the step.
+BLOCK_THREADS = 2
 
 
 def request_probability(examine: np.ndarray, max_requests: int = MAX_REQUESTS) -> np.ndarray:
@@ -174,7 +178,8 @@ def _totals(requests: tuple[np.ndarray, np.ndarray, np.ndarray], mentors: int
 
 
 def _best_response(pool: Pool, seats: np.ndarray, q: np.ndarray, start: np.ndarray,
-                   start_value: np.ndarray, steps: int, groups: int, damping: float
+                   start_value: np.ndarray, steps: int, groups: int, damping: float,
+                   blocks_on: ThreadPoolExecutor | None = None
                    ) -> tuple[np.ndarray, np.ndarray, float]:
     """Rounds of best response from ``start``: ``1/groups`` of the mentees at a time (round
     robin) take the K candidates with the largest :func:`marginal_value`; the mentors' flows
@@ -183,7 +188,8 @@ def _best_response(pool: Pool, seats: np.ndarray, q: np.ndarray, start: np.ndarr
     was chosen (descending along each list), and that estimate. Only the mentees moving in
     a round have their values computed, :data:`BLOCK` at a time, and only their requests
     gathered again for the flows (the same sums, in the same order, as :func:`_flows` of
-    every list)."""
+    every list). A round's blocks are independent (each reads the flows and writes its own
+    mentees' rows), so they run on ``blocks_on``'s threads where given."""
     columns, chosen = start, start_value
     best, best_chosen = columns, chosen
     requests = _requests(pool, columns, q)
@@ -192,15 +198,18 @@ def _best_response(pool: Pool, seats: np.ndarray, q: np.ndarray, start: np.ndarr
     turns = [np.flatnonzero(np.arange(len(columns)) % groups == g) for g in range(groups)]
     blocks = [[(moving[i:i + BLOCK], pool.rows(moving[i:i + BLOCK]))
                for i in range(0, len(moving), BLOCK)] for moving in turns]
+    def respond(block: tuple[np.ndarray, Pool]) -> None:
+        moving, market = block  # (a block's values need only its own lists)
+        value = marginal_value(market, columns[moving], q, accepted, successes, seats)
+        fresh = np.argsort(-value, axis=1, kind="stable")[:, :columns.shape[1]]
+        columns[moving] = fresh
+        chosen[moving] = np.take_along_axis(value, fresh, axis=1)
+        for part, fresh_part in zip(requests, _requests(market, fresh, q), strict=True):
+            part[moving] = fresh_part
+
     for t in range(steps):
         columns, chosen = columns.copy(), chosen.copy()
-        for moving, market in blocks[t % groups]:  # (a block's values need only its lists)
-            value = marginal_value(market, columns[moving], q, accepted, successes, seats)
-            fresh = np.argsort(-value, axis=1, kind="stable")[:, :columns.shape[1]]
-            columns[moving] = fresh
-            chosen[moving] = np.take_along_axis(value, fresh, axis=1)
-            for part, fresh_part in zip(requests, _requests(market, fresh, q), strict=True):
-                part[moving] = fresh_part
+        list((blocks_on.map if blocks_on else map)(respond, blocks[t % groups]))
         new_accepted, new_successes = _totals(requests, len(pool.mentors))
         estimate = _estimate(new_accepted, new_successes, seats)
         if estimate > best_value:
@@ -216,19 +225,21 @@ def solve_lists(pool: Pool, seats: np.ndarray, plain: np.ndarray, q: np.ndarray,
     starting from ``plain``, the lists by P(accept) x P(success): once damped (half of the
     mentees at a time, flows moving halfway: large markets settle instead of swinging), once
     undamped (a quarter at a time against exact flows: small markets reach the assignment),
-    keeping whichever lists have the larger :func:`estimated_successes` (the two run at
-    once, on two threads). Returns the lists and each listed candidate's value when its list
-    was chosen (descending along each list).
+    keeping whichever lists have the larger :func:`estimated_successes`. The two run at
+    once, and the blocks of their rounds on :data:`BLOCK_THREADS` shared threads. Returns the
+    lists and each listed candidate's value when its list was chosen (descending along each
+    list).
 
     The schedule was chosen on the small synthetic world with the seeder's true
     probabilities and holds at medium (benchmarks/market_benchmark.py prints both)."""
     rows = np.arange(len(plain))[:, None]
     value = (pool.accept * pool.success)[rows, plain]
-    with ThreadPoolExecutor(2) as threads:  # (numpy leaves the interpreter lock in its loops)
-        damped = threads.submit(_best_response, pool, seats, q, plain, value, iterations,
-                                groups=2, damping=0.5)
+    # (numpy leaves the interpreter lock in its loops)
+    with ThreadPoolExecutor(1) as schedule, ThreadPoolExecutor(BLOCK_THREADS) as blocks:
+        damped = schedule.submit(_best_response, pool, seats, q, plain, value, iterations,
+                                 groups=2, damping=0.5, blocks_on=blocks)
         exact = _best_response(pool, seats, q, plain, value, iterations // 2, groups=4,
-                               damping=0.0)
+                               damping=0.0, blocks_on=blocks)
         columns, chosen, _ = max((damped.result(), exact), key=lambda found: found[2])
     return columns, chosen
 

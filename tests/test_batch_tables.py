@@ -95,7 +95,7 @@ def test_a_failed_run_leaves_no_table_and_the_old_batch_stays(trained, monkeypat
     assert status == "failed"
 
 
-def test_a_market_step_failing_on_its_second_thread_publishes_nothing_and_the_next_run_does(
+def test_a_market_step_failing_on_any_of_its_threads_publishes_nothing_and_the_next_run_does(
         trained, monkeypatch):
     invoke("score")  # the market objective (the default)
     before, _, current = _state(trained)
@@ -112,6 +112,22 @@ def test_a_market_step_failing_on_its_second_thread_publishes_nothing_and_the_ne
     tables, _, now_current = _state(trained)
     assert tables == before == {current: True} and now_current == current
     monkeypatch.setattr(market, "_best_response", solve)
+    # a block of a round fails on one of the threads the blocks run on
+    value, calls = market.marginal_value, []
+
+    def fails_once_in_a_while(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:
+            raise RuntimeError("injected: a block's marginal values failed")
+        return value(*args, **kwargs)
+
+    monkeypatch.setattr(market, "marginal_value", fails_once_in_a_while)
+    result = CliRunner().invoke(cli, ["score"])
+    assert result.exit_code != 0 and "a block's marginal values" in str(
+        result.exception or result.output)
+    tables, _, now_current = _state(trained)
+    assert tables == before == {current: True} and now_current == current
+    monkeypatch.setattr(market, "marginal_value", value)
     invoke("score")
     _, _, after = _state(trained)
     assert after is not None and after > current

@@ -3,6 +3,8 @@ to solve by hand, the simulator and the planner's bound, and the nightly run end
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -132,8 +134,14 @@ def test_best_response_in_blocks_gives_the_same_lists_and_keeps_the_flows_of_its
     q = market.request_probability(examination.prior(5))
     plain = market._plain_lists(pool, 5)
     for groups, damping in ((2, 0.5), (4, 0.0)):
-        columns, _, estimate = market._best_response(
+        columns, chosen, estimate = market._best_response(
             pool, seat, q, plain, np.zeros(plain.shape), 12, groups, damping)
+        with ThreadPoolExecutor(3) as threads:  # a round's blocks at once, in any order
+            on_threads = market._best_response(pool, seat, q, plain, np.zeros(plain.shape),
+                                               12, groups, damping, blocks_on=threads)
+        np.testing.assert_array_equal(on_threads[0], columns)
+        np.testing.assert_array_equal(on_threads[1], chosen)
+        assert on_threads[2] == estimate
         assert (columns != plain).any()  # the market moved the lists
         assert estimate == market.estimated_successes(pool, columns, q, seat)
         assert estimate > market.estimated_successes(pool, plain, q, seat)
