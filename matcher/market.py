@@ -198,6 +198,7 @@ def _best_response(pool: Pool, seats: np.ndarray, q: np.ndarray, start: np.ndarr
     turns = [np.flatnonzero(np.arange(len(columns)) % groups == g) for g in range(groups)]
     blocks = [[(moving[i:i + BLOCK], pool.rows(moving[i:i + BLOCK]))
                for i in range(0, len(moving), BLOCK)] for moving in turns]
+
     def respond(block: tuple[np.ndarray, Pool]) -> None:
         moving, market = block  # (a block's values need only its own lists)
         value = marginal_value(market, columns[moving], q, accepted, successes, seats)
