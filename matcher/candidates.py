@@ -111,10 +111,11 @@ class Prefilter:
         #: as a mentee lists them
         self._language_rows: dict[tuple[int, ...], int] = {}
         self._row_of_languages: dict[tuple[str, ...], int | None] = {}
-        # each mentor's free quarter-hours before each slot of the week (row s: slots < s)
+        # each mentor's free quarter-hours before each slot of the week (row s: slots < s),
+        # as int16 (at most 672): half the bytes of float32 for the shared hours' product
         slots = _slots([r.availability for r in rows])
-        self._slots_before = np.zeros((SLOTS_PER_WEEK + 1, len(rows)), dtype=np.float32)
-        np.cumsum(slots.T, axis=0, out=self._slots_before[1:])
+        self._slots_before = np.zeros((SLOTS_PER_WEEK + 1, len(rows)), dtype=np.int16)
+        np.cumsum(slots.T, axis=0, dtype=np.int16, out=self._slots_before[1:])
         self._prior = np.array([r.prior for r in rows], dtype=np.float32)
         self._column = {int(m): c for c, m in enumerate(self.mentor_ids)}
 
@@ -154,8 +155,7 @@ class Prefilter:
         value += self._prior
         hours = self._shared_slots(_slots([r.availability for r in rows]))
         np.minimum(hours, SHARED_SLOTS_CAP, out=hours)
-        hours /= SHARED_SLOTS_CAP
-        value += hours
+        value += hours * np.float32(1 / SHARED_SLOTS_CAP)  # (exact: a power of 2)
         return value
 
     def _signals(self, rows) -> sparse.csr_matrix:
@@ -205,17 +205,23 @@ class Prefilter:
         """Free quarter-hours each mentee (a row of 0/1 ``slots``) shares with each eligible
         mentor, as exact counts: from the mentees' runs of free slots (+1 where a run
         starts, -1 after it ends; minus their product with the mentors' counts before each
-        slot), or for mentees with many runs from the dense product of slots."""
+        slot, in int16: partial sums stay within +-672), or for mentees with many runs from
+        the dense product of slots (float32)."""
         run_ends = np.diff(slots, axis=1, prepend=np.float32(0), append=np.float32(0))
-        if np.count_nonzero(run_ends) <= RUN_ENDS_PER_MENTEE * len(slots):
-            return sparse.csr_matrix(-run_ends) @ self._slots_before
+        row, column = np.nonzero(run_ends)  # (in row order: the sparse rows' own layout)
+        if len(row) <= RUN_ENDS_PER_MENTEE * len(slots):
+            starts = np.zeros(len(slots) + 1, dtype=np.int64)
+            np.cumsum(np.bincount(row, minlength=len(slots)), out=starts[1:])
+            runs = sparse.csr_matrix((-run_ends[row, column].astype(np.int16), column, starts),
+                                     shape=run_ends.shape)
+            return runs @ self._slots_before
         return slots @ self._mentor_slots
 
     @cached_property
     def _mentor_slots(self) -> np.ndarray:
         """Each eligible mentor's 0/1 slots (a row per slot of the week), for the dense
         product: derived from the counts once, when a block first needs them."""
-        return np.diff(self._slots_before, axis=0)
+        return np.diff(self._slots_before, axis=0).astype(np.float32)
 
 
 def _top_columns(value: np.ndarray, n: int) -> np.ndarray:
