@@ -68,6 +68,16 @@ def in_ranked_order(frame: pd.DataFrame) -> bool:
                  | (tied & (mentor[1:] > mentor[:-1]))).all())
 
 
+def by_mentee_best_first(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (mentee_id, score, mentor_id, ...) sorted by mentee, then score descending,
+    then mentor id (stable); as it is when it is in that order already
+    (:func:`in_ranked_order`), as a night's pool is."""
+    if in_ranked_order(frame):
+        return frame
+    return frame.sort_values(["mentee_id", "score", "mentor_id"], ascending=[True, False, True],
+                             kind="stable")
+
+
 def rank_within_mentee(grouped: np.ndarray) -> np.ndarray:
     """0, 1, ... along each run of equal mentee ids (rows grouped by mentee)."""
     first = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])

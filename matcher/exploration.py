@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from matcher.chunks import in_ranked_order
+from matcher.chunks import by_mentee_best_first
 
 #: Ranks before this one are never explored (rank 1 never moves).
 FIRST_EXPLORED_RANK = 4
@@ -96,13 +96,3 @@ def explore(chosen: pd.DataFrame, pool: pd.DataFrame, share: float, seed: int
     out.loc[rows, "propensity"] = share / available[rows]
     out.loc[rows, "explored"] = True
     return out
-
-
-def by_mentee_best_first(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` (mentee_id, score, mentor_id, ...) sorted by mentee, then score descending,
-    then mentor id (stable); as it is when it is in that order already, as a night's pool
-    is (:func:`matcher.chunks.in_ranked_order`)."""
-    if in_ranked_order(frame):
-        return frame
-    return frame.sort_values(["mentee_id", "score", "mentor_id"], ascending=[True, False, True],
-                             kind="stable")

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from matcher import exploration, market, overrides
-from matcher.chunks import rank_within_mentee, top_per_mentee
+from matcher.chunks import by_mentee_best_first, rank_within_mentee, top_per_mentee
 
 
 class ListOptions(Protocol):
@@ -143,8 +143,7 @@ def choose(pool: pd.DataFrame, k: int, free_capacity: dict[int, int],
                 keep[i] = True
                 taken_by_mentee[mentee] = taken_by_mentee.get(mentee, 0) + 1
                 taken_by_mentor[mentor] = taken_by_mentor.get(mentor, 0) + 1
-        chosen = ordered[keep].sort_values(["mentee_id", "score", "mentor_id"],
-                                           ascending=[True, False, True], kind="stable")
+        chosen = by_mentee_best_first(ordered[keep])
     # grouped by mentee, best first (as top_per_mentee gives them)
     chosen = chosen.assign(rank=rank_within_mentee(chosen["mentee_id"].to_numpy()) + 1)
     figures = exposure_figures(chosen, free_capacity)
