@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from matcher import features
+from matcher import best_mentors, features
 from matcher.best_mentors import BLOCK, best_columns
 from matcher.candidates import SHARED_SLOTS_CAP, Prefilter
 from matcher.db import sql
@@ -164,7 +164,9 @@ def _best_columns_of_values(value, n):
         value.reshape(-1))
 
 
-def test_the_prefilter_ranks_each_mentee_by_the_sum_of_its_five_signals(db_url, engine):
+def test_the_prefilter_ranks_each_mentee_by_the_sum_of_its_five_signals(db_url, engine,
+                                                                        monkeypatch):
+    monkeypatch.setattr(best_mentors, "BLOCK", 16)  # many blocks, a short last one
     seed("--mentors", "60", "--mentees", "150", "--seed", "9")
     n = 12
     with engine.begin() as conn:
