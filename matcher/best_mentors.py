@@ -63,7 +63,8 @@ def best_columns(n: int, cap: int, terms, term_start, term_row, term_share, prio
         _values(first, cap, terms, term_start, term_row, term_share, prior, slots_before,
                 run_start, run_slot, run_sign, set_start, set_column, set_value,
                 value[:rows], maxima[:rows])
-        floor = np.partition(maxima[:rows], width - n, axis=1)[:, width - n]
+        # (a contiguous copy: one compiled version of _keys, whatever the block's rows)
+        floor = np.partition(maxima[:rows], width - n, axis=1)[:, width - n].copy()
         best.append(np.sort(_keys(value[:rows], maxima[:rows], floor, n), axis=1)[:, :n])
     best = np.concatenate(best)
     return (best != _NOTHING).sum(axis=1), (best[best != _NOTHING] & 0xFFFFFFFF).astype(np.int64)
@@ -139,3 +140,19 @@ def _keys(value, maxima, floor, n):
                                    else np.uint32(0x80000000))
             keys[r, k] = np.uint64(~ascending) << np.uint64(32) | np.uint64(m)
     return keys
+
+
+def compile_now() -> None:
+    """Compile (or load from the cache) the loops with the types the prefilter calls them
+    with, on a tiny input: ``python -m matcher.best_mentors`` does it when an image is built,
+    so that a container's first night does not."""
+    mentees, mentors = 2, 3  # (more than one of each: the same array layouts as a night's)
+    starts = np.zeros(mentees + 1, np.int64)
+    best_columns(2, 32, np.zeros((1, mentors), np.uint8), starts, np.zeros(0, np.int64),
+                 np.zeros(0, np.float32), np.zeros(mentors, np.float32),
+                 np.zeros((2, mentors), np.int16), starts, np.zeros(0, np.int64),
+                 np.zeros(0, np.int32), starts, np.zeros(0, np.int64), np.zeros(0, np.float32))
+
+
+if __name__ == "__main__":
+    compile_now()

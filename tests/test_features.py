@@ -230,6 +230,20 @@ def test_the_prefilter_ranks_each_mentee_by_the_sum_of_its_five_signals(db_url, 
     assert sorted(got, key=lambda pair: pair[0]) == expected  # (a stable sort: best first)
 
 
+def test_the_prefilter_runs_the_loops_compile_now_compiled_ahead(db_url, engine, monkeypatch):
+    # an image compiles them when it is built (python -m matcher.best_mentors): a night that
+    # called them with other array layouts would compile them again
+    monkeypatch.setattr(best_mentors, "BLOCK", 16)  # full blocks, a short one, one of 1 row
+    seed("--mentors", "30", "--mentees", "80", "--seed", "4")
+    best_mentors.compile_now()
+    with engine.begin() as conn:
+        ids = conn.execute(sa.text("SELECT id FROM mentees WHERE active")).scalars().all()
+        prefilter = Prefilter(conn, AS_OF, features.PRIOR_PARAMETERS)
+        assert len(prefilter.pairs(ids[:33], 10)[0]) == 330
+        assert len(prefilter.pairs(ids[:1], 10)[0]) == 10
+    assert [len(f.signatures) for f in (best_mentors._values, best_mentors._keys)] == [1, 1]
+
+
 def test_candidates_obey_eligibility_and_nobody_is_left_without(db_url, engine):
     seed("--mentors", "40", "--mentees", "200", "--seed", "8")
     with engine.begin() as conn:
