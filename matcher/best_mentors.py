@@ -30,8 +30,8 @@ _NOTHING = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 def best_columns(n: int, cap: int, terms, term_start, term_row, term_share, prior,
-                 slots_before, run_start, run_slot, run_sign, set_start, set_column,
-                 set_value) -> tuple[np.ndarray, np.ndarray]:
+                 slots_before, run_start, run_slot, run_sign, counted_row, counted, set_start,
+                 set_column, set_value) -> tuple[np.ndarray, np.ndarray]:
     """Per mentee (each ``*_start`` array holds each mentee's first entry in the arrays
     after it, and one more entry than there are mentees), the columns of its ``n`` best
     mentors, as ``(counts, columns)``: how many it has (fewer than ``n`` when fewer have a
@@ -40,7 +40,8 @@ def best_columns(n: int, cap: int, terms, term_start, term_row, term_share, prio
     A mentee's value of mentor ``m``, in float32 and in this order: 0, plus each
     ``term_share`` where the mentor's ``terms[term_row, m]`` is 1 (in the given order), plus
     ``prior[m]``, plus its shared free slots (``sum run_sign * slots_before[run_slot, m]``,
-    an exact integer) capped at ``cap``, over ``cap``; then each ``set_value`` written over
+    an exact integer, or ``counted[counted_row[e], m]`` where its ``counted_row`` is not -1)
+    capped at ``cap``, over ``cap``; then each ``set_value`` written over
     its ``set_column`` (a pin, then exclusions as -inf: the last write wins).
 
     Only the values that can be among a mentee's best are sorted. The columns are cut into
@@ -61,8 +62,8 @@ def best_columns(n: int, cap: int, terms, term_start, term_row, term_share, prio
     for first in range(0, mentees, BLOCK):
         rows = min(BLOCK, mentees - first)
         _values(first, cap, terms, term_start, term_row, term_share, prior, slots_before,
-                run_start, run_slot, run_sign, set_start, set_column, set_value,
-                value[:rows], maxima[:rows])
+                run_start, run_slot, run_sign, counted_row, counted, set_start, set_column,
+                set_value, value[:rows], maxima[:rows])
         # (a contiguous copy: one compiled version of _keys, whatever the block's rows)
         floor = np.partition(maxima[:rows], width - n, axis=1)[:, width - n].copy()
         best.append(np.sort(_keys(value[:rows], maxima[:rows], floor, n), axis=1)[:, :n])
@@ -72,7 +73,8 @@ def best_columns(n: int, cap: int, terms, term_start, term_row, term_share, prio
 
 @njit(nogil=True, cache=True)
 def _values(first, cap, terms, term_start, term_row, term_share, prior, slots_before,
-            run_start, run_slot, run_sign, set_start, set_column, set_value, value, maxima):
+            run_start, run_slot, run_sign, counted_row, counted, set_start, set_column,
+            set_value, value, maxima):
     """Fill ``value``'s rows with the values of mentees ``first``, ``first + 1``, ... (see
     :func:`best_columns`) and ``maxima``'s with their group maxima: column ``j`` the
     largest of the row's values at ``j``, ``j + width``, ... (``width``: ``maxima``'s)."""
@@ -87,7 +89,10 @@ def _values(first, cap, terms, term_start, term_row, term_share, prior, slots_be
             term, share = term_row[k], term_share[k]
             for m in range(mentors):
                 row[m] += share * np.float32(terms[term, m])
-        hours[:] = 0
+        if counted_row[e] < 0:
+            hours[:] = 0
+        else:
+            hours[:] = counted[counted_row[e]]
         for k in range(run_start[e], run_start[e + 1]):
             slot, sign = run_slot[k], run_sign[k]
             for m in range(mentors):
@@ -151,7 +156,8 @@ def compile_now() -> None:
     best_columns(2, 32, np.zeros((1, mentors), np.uint8), starts, np.zeros(0, np.int64),
                  np.zeros(0, np.float32), np.zeros(mentors, np.float32),
                  np.zeros((2, mentors), np.int16), starts, np.zeros(0, np.int64),
-                 np.zeros(0, np.int32), starts, np.zeros(0, np.int64), np.zeros(0, np.float32))
+                 np.zeros(0, np.int32), np.full(mentees, -1), np.zeros((0, mentors), np.int16),
+                 starts, np.zeros(0, np.int64), np.zeros(0, np.float32))
 
 
 if __name__ == "__main__":

@@ -21,8 +21,9 @@ mentor covers (n: the mentee's own domains), in vocabulary order, then the same 
 then 1 for a shared language; then the prior; then the shared hours, counted exactly from
 each mentee's runs of free quarter-hours: a run from slot ``s`` to ``e`` shares
 ``C[e] - C[s]`` with a mentor whose free slots before each slot are counted in ``C``, a few
-entries per mentee instead of every slot of the week. The mentees' terms and runs are
-sparse rows built here; one compiled loop (:mod:`matcher.best_mentors`) adds them up
+entries per mentee instead of every slot of the week (a mentee whose week is cut into very
+many runs gets one product of its slots with the mentors' instead). The mentees' terms and
+runs are sparse rows built here; one compiled loop (:mod:`matcher.best_mentors`) adds them up
 against the mentors' 0/1 term matrix and counts, mentee by mentee, and picks the best. The
 same ranking inside PostgreSQL was a per-pair scan of every eligible mentor, and in numpy a
 pass per signal over a block of mentees by mentors (``benchmarks/chunk_benchmark.py``
@@ -32,6 +33,7 @@ times the prefilter).
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cached_property
 
 import numpy as np
 from sqlalchemy import Connection
@@ -44,6 +46,12 @@ from matcher.schema import SLOTS_PER_WEEK
 SHARED_SLOTS_CAP = 32
 #: Prefilter value of a mentor an override pins for the mentee (above any real value).
 PINNED = 1e9
+#: Run ends (starts and ends of runs of free quarter-hours) of a mentee above which its
+#: shared hours come from a product of its slots with the mentors' instead of its runs:
+#: the compiled loop takes a pass over the mentors per run end (about 0.85 µs each at
+#: 7,865 mentors), one BLAS thread about 95 µs a mentee for the product of many mentees'
+#: slots (scratch timings; the synthetic mentees have about 5 run ends).
+RUN_ENDS_PER_MENTEE = 128
 
 
 def _term_matrix(lists, vocabulary: dict[str, int]) -> np.ndarray:
@@ -180,17 +188,34 @@ class Prefilter:
         return (np.array(starts, dtype=np.int64), np.array(columns, dtype=np.int64),
                 np.array(values, dtype=np.float32))
 
-    def _runs(self, rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _runs(self, rows) -> tuple[np.ndarray, ...]:
         """Each mentee's runs of free quarter-hours as (first entry per mentee, slots,
         signs): -1 at the slot where a run starts and +1 at the slot after it ends, so that
         with each mentor's counts of free slots before each slot, ``C[e] - C[s]`` per run
-        is the hours they share, exactly, from a few entries per mentee."""
+        is the hours they share, exactly, from a few entries per mentee. Then (row per
+        mentee or -1, rows): the shared slots of mentees whose week is cut into more than
+        :data:`RUN_ENDS_PER_MENTEE` run ends, counted here by one product of their 0/1
+        slots with the mentors' (exact in float32), their runs left empty."""
         slots = _slots([r.availability for r in rows])
         run_ends = np.diff(slots, axis=1, prepend=np.int16(0), append=np.int16(0))
+        many = np.count_nonzero(run_ends, axis=1) > RUN_ENDS_PER_MENTEE
+        counted_row = np.where(many, np.cumsum(many) - 1, -1).astype(np.int64)
+        counted = np.zeros((0, len(self.mentor_ids)), dtype=np.int16)
+        if many.any():
+            counted = (slots[many].astype(np.float32) @ self._mentor_slots).astype(np.int16)
+            run_ends[many] = 0
         row, slot = np.nonzero(run_ends)  # (in row order)
         starts = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum(np.bincount(row, minlength=len(rows)), out=starts[1:])
-        return starts, slot.astype(np.int64), -run_ends[row, slot].astype(np.int32)
+        return (starts, slot.astype(np.int64), -run_ends[row, slot].astype(np.int32),
+                counted_row, counted)
+
+    @cached_property
+    def _mentor_slots(self) -> np.ndarray:
+        """Each eligible mentor's 0/1 slots (a row per slot of the week), float32 for the
+        product of :meth:`_runs`: derived from the counts once, when a chunk first needs
+        them."""
+        return np.diff(self._slots_before, axis=0).astype(np.float32)
 
 
 def active_mentee_ids(conn: Connection) -> list[int]:
