@@ -9,7 +9,7 @@ compiled loop's) then find the floor and order what reaches it. The additions ar
 :mod:`matcher.candidates` describes, in the same order, so the values are the same floats.
 
 The loops are compiled by numba on first use and cached on disk beside this module (or in
-numba's user cache where that is not writable): about 8 s once per installation, then a
+numba's user cache where that is not writable): 5–8 s once per installation, then a
 fraction of a second per process. They release Python's interpreter lock, so the nightly
 run's scoring threads run them side by side.
 """
@@ -68,7 +68,8 @@ def best_columns(n: int, cap: int, terms, term_start, term_row, term_share, prio
         floor = np.partition(maxima[:rows], width - n, axis=1)[:, width - n].copy()
         best.append(np.sort(_keys(value[:rows], maxima[:rows], floor, n), axis=1)[:, :n])
     best = np.concatenate(best)
-    return (best != _NOTHING).sum(axis=1), (best[best != _NOTHING] & 0xFFFFFFFF).astype(np.int64)
+    kept = best != _NOTHING
+    return kept.sum(axis=1), (best[kept] & 0xFFFFFFFF).astype(np.int64)
 
 
 @njit(nogil=True, cache=True)
